@@ -1,0 +1,80 @@
+using System.Reflection;
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace Ignis.Fhir.Storage;
+
+/// <summary>
+/// The SQLite database file: opens connections with the durability settings every acknowledged write
+/// relies on (WAL, synchronous=FULL) and upgrades the schema in place on start.
+/// </summary>
+public sealed class FhirDatabase
+{
+    private readonly string _connectionString;
+
+    public FhirDatabase(string path)
+    {
+        Path = System.IO.Path.GetFullPath(path);
+        var dir = System.IO.Path.GetDirectoryName(Path);
+        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    public string Path { get; }
+
+    /// <summary>The schema versions this build knows; a database at a lower version is upgraded on open.</summary>
+    public static int LatestVersion => Migrations.Value.Count;
+
+    public SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        // synchronous=FULL: a write acknowledged to a client is on disk before the response (kill -9 safe).
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=268435456;";
+        cmd.ExecuteNonQuery();
+        return connection;
+    }
+
+    /// <summary>Creates the database or upgrades it to <see cref="LatestVersion"/>; returns the version it found.</summary>
+    public int Migrate()
+    {
+        using var connection = Open();
+        var found = connection.ExecuteScalar<long>("PRAGMA user_version");
+        if (found > LatestVersion)
+            throw new InvalidOperationException(
+                $"The database {Path} has schema version {found}, newer than this build of Ignis knows ({LatestVersion}). Use a newer Ignis.");
+        foreach (var (version, sql) in Migrations.Value.Where(m => m.Version > found))
+        {
+            using var tx = connection.BeginTransaction();
+            connection.Execute(sql, transaction: tx);
+            connection.Execute($"PRAGMA user_version = {version}", transaction: tx);
+            tx.Commit();
+        }
+        return (int)found;
+    }
+
+    private static readonly Lazy<List<(int Version, string Sql)>> Migrations = new(() =>
+    {
+        var asm = typeof(FhirDatabase).Assembly;
+        var list = new List<(int, string)>();
+        foreach (var name in asm.GetManifestResourceNames().Where(n => n.Contains(".Storage.Sql.sqlite.")).Order(StringComparer.Ordinal))
+        {
+            var file = name[(name.IndexOf(".sqlite.", StringComparison.Ordinal) + 8)..];
+            var version = int.Parse(file[..4], System.Globalization.CultureInfo.InvariantCulture);
+            using var stream = asm.GetManifestResourceStream(name)!;
+            using var reader = new StreamReader(stream);
+            list.Add((version, reader.ReadToEnd()));
+        }
+        for (var i = 0; i < list.Count; i++)
+            if (list[i].Item1 != i + 1) throw new InvalidOperationException($"Migration {i + 1} is missing.");
+        return list;
+    });
+}
