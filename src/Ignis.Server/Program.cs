@@ -1,3 +1,5 @@
-var app = WebApplication.CreateBuilder(args).Build();
-app.MapGet("/healthz", () => "ok");
-app.Run();
+using Ignis.Server.Hosting;
+
+IgnisApp.Build(args).Run();
+
+public partial class Program;

@@ -1,0 +1,322 @@
+using System.Globalization;
+using System.Net;
+using Hl7.Fhir.Model;
+using Ignis.Fhir.Storage;
+
+namespace Ignis.Fhir.Engine;
+
+/// <summary>
+/// Batch and transaction Bundles (FHIR R4 §3.1.0.11). A transaction runs in one database transaction:
+/// all entries or none; its POST ids are assigned up front so urn:uuid and conditional references can be
+/// rewritten before anything is written, and entries run in the order the specification gives
+/// (DELETE, POST, PUT/PATCH, GET/HEAD) while the response keeps the request's order.
+/// </summary>
+internal sealed class BundleProcessor(FhirService service, FhirRequest request, string baseUrl)
+{
+    public async Task<FhirResponse> ExecuteAsync(CancellationToken ct)
+    {
+        if (request.Body is not Bundle bundle)
+            throw FhirException.BadRequest("A POST to the base URL needs a Bundle of type batch or transaction.");
+        return bundle.Type switch
+        {
+            Bundle.BundleType.Transaction => await TransactionAsync(bundle, ct).ConfigureAwait(false),
+            Bundle.BundleType.Batch => await BatchAsync(bundle, ct).ConfigureAwait(false),
+            _ => throw FhirException.BadRequest($"A Bundle posted to the base URL must be a batch or a transaction, not '{bundle.Type?.ToString() ?? "(none)"}'.", "Bundle.type"),
+        };
+    }
+
+    private static int Order(Bundle.HTTPVerb? verb) => verb switch
+    {
+        Bundle.HTTPVerb.DELETE => 0,
+        Bundle.HTTPVerb.POST => 1,
+        Bundle.HTTPVerb.PUT or Bundle.HTTPVerb.PATCH => 2,
+        _ => 3,
+    };
+
+    private async Task<FhirResponse> TransactionAsync(Bundle bundle, CancellationToken ct)
+    {
+        var entries = bundle.Entry.Select((e, i) => (Entry: e, Index: i)).ToList();
+        var requests = entries.Select(x => ToRequest(x.Entry, x.Index)).ToList();
+        CheckNoDuplicateTargets(requests);
+
+        using var _ = await service.Gate.EnterAsync(ct).ConfigureAwait(false);
+        using var connection = service.Database.Open();
+        using var tx = connection.BeginTransaction();
+        var store = new ResourceStore(connection, tx);
+
+        var ids = AssignIds(store, entries, requests);
+        foreach (var (entry, i) in entries)
+            if (entry.Resource is not null) RewriteReferences(store, entry.Resource, ids, i);
+
+        var responses = new Bundle.EntryComponent[entries.Count];
+        foreach (var i in Enumerable.Range(0, entries.Count).OrderBy(i => Order(entries[i].Entry.Request?.Method)).ThenBy(i => i))
+        {
+            var r = requests[i];
+            FhirResponse response;
+            try
+            {
+                response = r.Request.Interaction == Interaction.Create && r.AssignedId is { } assigned
+                    ? CreateWithId(store, r.Request, assigned)
+                    : service.Execute(store, r.Request, baseUrl);
+            }
+            catch (FhirException e)
+            {
+                e.Outcome.Issue.ForEach(issue => issue.Diagnostics = $"Entry {i}: {issue.Diagnostics}");
+                throw;
+            }
+            if (response.Status >= 400)
+            {
+                // A failed entry fails the whole transaction; nothing is committed.
+                throw new FhirException((HttpStatusCode)response.Status, response.Outcome ?? Outcomes.Error(OperationOutcome.IssueType.Processing, $"Entry {i} failed."));
+            }
+            responses[i] = ToEntry(response, r.Request.Prefer);
+        }
+        tx.Commit();
+        var result = new Bundle { Type = Bundle.BundleType.TransactionResponse, Id = Guid.NewGuid().ToString(), Entry = [.. responses] };
+        return new FhirResponse { Status = 200, Resource = result };
+    }
+
+    private async Task<FhirResponse> BatchAsync(Bundle bundle, CancellationToken ct)
+    {
+        var result = new Bundle { Type = Bundle.BundleType.BatchResponse, Id = Guid.NewGuid().ToString() };
+        for (var i = 0; i < bundle.Entry.Count; i++)
+        {
+            FhirResponse response;
+            try
+            {
+                var r = ToRequest(bundle.Entry[i], i);
+                response = await service.ExecuteAsync(r.Request, baseUrl, ct).ConfigureAwait(false);
+            }
+            catch (FhirException e)
+            {
+                response = FhirResponse.Error(e);
+            }
+            result.Entry.Add(ToEntry(response, request.Prefer));
+        }
+        return new FhirResponse { Status = 200, Resource = result };
+    }
+
+    private FhirResponse CreateWithId(ResourceStore store, FhirRequest create, string id)
+    {
+        var stored = service.Store(store, null, create.Type!, id, create.Body!, "POST");
+        return new FhirResponse
+        {
+            Status = 201,
+            Stored = stored,
+            ETag = FhirResponse.ETagFor(stored.Version),
+            LastModified = stored.LastUpdatedOffset,
+            Location = FhirService.Location(stored),
+        };
+    }
+
+    private sealed record EntryRequest(FhirRequest Request, string? FullUrl)
+    {
+        public string? AssignedId { get; set; }
+    }
+
+    private EntryRequest ToRequest(Bundle.EntryComponent entry, int i)
+    {
+        var req = entry.Request ?? throw FhirException.BadRequest($"Entry {i} has no request.", $"Bundle.entry[{i}].request");
+        if (req.Method is null || string.IsNullOrEmpty(req.Url))
+            throw FhirException.BadRequest($"Entry {i} needs request.method and request.url.", $"Bundle.entry[{i}].request");
+        var url = req.Url;
+        if (url.StartsWith(baseUrl + "/", StringComparison.Ordinal)) url = url[(baseUrl.Length + 1)..];
+        if (Uri.TryCreate(url, UriKind.Absolute, out var abs) && abs.Scheme is "http" or "https")
+            throw FhirException.BadRequest($"Entry {i}: request.url '{FhirService.Truncate(req.Url)}' is not on this server.", $"Bundle.entry[{i}].request.url");
+        var question = url.IndexOf('?');
+        var path = question < 0 ? url : url[..question];
+        var query = question < 0 ? [] : FhirService.ParseCriteria(url[(question + 1)..]);
+        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var method = req.Method.ToString()!;
+        var route = FhirRequest.Route(method, segments);
+        if (route is null || route.Value.Interaction is Interaction.Bundle or Interaction.Capabilities && method != "GET")
+            throw FhirException.BadRequest($"Entry {i}: '{method} {FhirService.Truncate(req.Url)}' is not a FHIR interaction.", $"Bundle.entry[{i}].request");
+        var (interaction, type, id, version, compartment) = route.Value;
+        if (interaction == Interaction.Bundle)
+            throw FhirException.BadRequest($"Entry {i}: a Bundle may not contain another batch or transaction.", $"Bundle.entry[{i}].request");
+
+        byte[]? patchBody = null;
+        Resource? body = entry.Resource;
+        if (req.Method == Bundle.HTTPVerb.PATCH)
+        {
+            // In a Bundle a JSON Patch travels as a Binary resource (R4 §3.1.0.11.2).
+            if (entry.Resource is Binary { ContentType: "application/json-patch+json" } binary) patchBody = binary.Data;
+            body = null;
+        }
+        if (req.Method is Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT && body is null)
+            throw FhirException.BadRequest($"Entry {i}: {method} needs a resource.", $"Bundle.entry[{i}].resource");
+
+        var fhirRequest = new FhirRequest
+        {
+            Interaction = interaction,
+            Method = method,
+            Type = type,
+            Id = id,
+            Version = version,
+            CompartmentType = compartment,
+            Query = query,
+            Body = body,
+            PatchBody = patchBody,
+            IfMatch = req.IfMatch,
+            IfNoneMatch = req.IfNoneMatch,
+            IfNoneExist = req.IfNoneExist,
+            IfModifiedSince = req.IfModifiedSince,
+            Prefer = request.Prefer,
+            StrictHandling = request.StrictHandling,
+        };
+        return new EntryRequest(fhirRequest, entry.FullUrl);
+    }
+
+    private static void CheckNoDuplicateTargets(List<EntryRequest> requests)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var r in requests)
+        {
+            if (r.Request.Id is null || r.Request.Interaction is Interaction.Read or Interaction.VRead) continue;
+            var key = $"{r.Request.Type}/{r.Request.Id}";
+            if (!seen.Add(key))
+                throw FhirException.BadRequest($"The transaction changes {key} more than once.");
+        }
+    }
+
+    /// <summary>Maps every entry fullUrl to the "Type/id" it will have once the transaction is done.</summary>
+    private Dictionary<string, string> AssignIds(ResourceStore store, List<(Bundle.EntryComponent Entry, int Index)> entries, List<EntryRequest> requests)
+    {
+        var ids = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var r = requests[i];
+            string? target = null;
+            switch (r.Request.Interaction)
+            {
+                case Interaction.Create:
+                    if (r.Request.IfNoneExist is { Length: > 0 } criteria)
+                    {
+                        var matches = service.FindForBundle(store, r.Request.Type!, FhirService.ParseCriteria(criteria));
+                        if (matches.Count > 1)
+                            throw new FhirException(HttpStatusCode.PreconditionFailed, OperationOutcome.IssueType.MultipleMatches,
+                                $"Entry {i}: the ifNoneExist criteria match more than one {r.Request.Type}.");
+                        if (matches.Count == 1)
+                        {
+                            target = $"{matches[0].Type}/{matches[0].Id}";
+                            break;
+                        }
+                    }
+                    r.AssignedId = FhirService.NewId();
+                    target = $"{r.Request.Type}/{r.AssignedId}";
+                    break;
+                case Interaction.Update:
+                    target = $"{r.Request.Type}/{r.Request.Id}";
+                    break;
+                case Interaction.ConditionalUpdate:
+                    var found = service.FindForBundle(store, r.Request.Type!, r.Request.Query);
+                    if (found.Count == 1) target = $"{found[0].Type}/{found[0].Id}";
+                    else if (found.Count == 0)
+                    {
+                        var id = string.IsNullOrEmpty(r.Request.Body?.Id) ? FhirService.NewId() : r.Request.Body!.Id;
+                        r.Request.Body!.Id = id;
+                        target = $"{r.Request.Type}/{id}";
+                    }
+                    break;
+            }
+            if (target is not null && r.FullUrl is { Length: > 0 } full)
+            {
+                if (!ids.TryAdd(full, target))
+                    throw FhirException.BadRequest($"Entry {i}: fullUrl '{FhirService.Truncate(full)}' is used by more than one entry.", $"Bundle.entry[{i}].fullUrl");
+            }
+        }
+        return ids;
+    }
+
+    private void RewriteReferences(ResourceStore store, Resource resource, Dictionary<string, string> ids, int i)
+    {
+        foreach (var reference in References(resource))
+        {
+            var value = reference.Reference;
+            if (string.IsNullOrEmpty(value) || value.StartsWith('#')) continue;
+            if (ids.TryGetValue(value, out var mapped))
+            {
+                reference.Reference = mapped;
+                continue;
+            }
+            if (value.StartsWith("urn:uuid:", StringComparison.Ordinal) || value.StartsWith("urn:oid:", StringComparison.Ordinal))
+                throw FhirException.BadRequest($"Entry {i}: the reference '{FhirService.Truncate(value)}' matches no fullUrl in the transaction.");
+            var question = value.IndexOf('?');
+            if (question > 0 && !value.Contains('/'))
+            {
+                // Conditional reference (R4 §3.1.0.11.3): "Patient?identifier=x" must match exactly one resource.
+                var type = value[..question];
+                if (!service.Registry.IsKnownType(type))
+                    throw FhirException.BadRequest($"Entry {i}: the conditional reference '{FhirService.Truncate(value)}' names an unknown type.");
+                var matches = service.FindForBundle(store, type, FhirService.ParseCriteria(value[(question + 1)..]));
+                if (matches.Count != 1)
+                    throw new FhirException(HttpStatusCode.PreconditionFailed, OperationOutcome.IssueType.MultipleMatches,
+                        $"Entry {i}: the conditional reference '{FhirService.Truncate(value)}' matches {(matches.Count == 0 ? "no" : "more than one")} resource.");
+                reference.Reference = $"{type}/{matches[0].Id}";
+                ids[value] = reference.Reference;
+            }
+        }
+    }
+
+    internal static IEnumerable<ResourceReference> References(Base node)
+    {
+        foreach (var (_, value) in node.EnumerateElements())
+        {
+            switch (value)
+            {
+                case ResourceReference r:
+                    yield return r;
+                    foreach (var inner in References(r)) yield return inner;
+                    break;
+                case Base b:
+                    foreach (var inner in References(b)) yield return inner;
+                    break;
+                case System.Collections.IEnumerable list and not string:
+                    foreach (var item in list)
+                        if (item is Base bi)
+                        {
+                            if (bi is ResourceReference ri) yield return ri;
+                            foreach (var inner in References(bi)) yield return inner;
+                        }
+                    break;
+            }
+        }
+    }
+
+    private static Bundle.EntryComponent ToEntry(FhirResponse response, PreferReturn prefer)
+    {
+        var entry = new Bundle.EntryComponent
+        {
+            Response = new Bundle.ResponseComponent
+            {
+                Status = $"{response.Status} {StatusText(response.Status)}",
+                Location = response.Location,
+                Etag = response.ETag,
+                LastModified = response.LastModified,
+            },
+        };
+        if (response.Status >= 400)
+        {
+            entry.Response.Outcome = response.Outcome;
+            return entry;
+        }
+        if (prefer == PreferReturn.Representation)
+        {
+            entry.Resource = response.Resource ?? (response.Stored?.Json is { } json ? Serialization.FhirSerializer.FromStoredJson(json) : null);
+        }
+        else if (prefer == PreferReturn.OperationOutcome)
+        {
+            entry.Response.Outcome = response.Outcome ?? Outcomes.Information($"{response.Status} {StatusText(response.Status)}");
+        }
+        return entry;
+    }
+
+    internal static string StatusText(int status) => status switch
+    {
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        304 => "Not Modified",
+        _ => ((HttpStatusCode)status).ToString(),
+    };
+}

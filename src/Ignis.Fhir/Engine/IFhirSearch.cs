@@ -1,0 +1,17 @@
+using Hl7.Fhir.Model;
+using Ignis.Fhir.Storage;
+
+namespace Ignis.Fhir.Engine;
+
+/// <summary>What the interactions need from search: matching for conditional operations and searchset Bundles.</summary>
+public interface IFhirSearch
+{
+    /// <summary>
+    /// The current resources of <paramref name="type"/> matching <paramref name="criteria"/>, at most
+    /// <paramref name="limit"/>. Invalid criteria throw a 400 <see cref="FhirException"/>.
+    /// </summary>
+    IReadOnlyList<StoredResource> Find(ResourceStore store, string type, IReadOnlyList<KeyValuePair<string, string>> criteria, int limit);
+
+    /// <summary>A type-level, system-level or compartment search as a searchset Bundle.</summary>
+    Bundle Search(ResourceStore store, FhirRequest request, string baseUrl);
+}

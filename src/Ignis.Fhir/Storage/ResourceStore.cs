@@ -1,0 +1,209 @@
+using Ignis.Fhir.Search.Indexing;
+using Microsoft.Data.Sqlite;
+
+namespace Ignis.Fhir.Storage;
+
+/// <summary>
+/// The SQL of the resources, history and index tables for one connection. Writes run inside the
+/// caller's transaction, so a transaction Bundle commits or rolls back as one.
+/// </summary>
+public sealed class ResourceStore(SqliteConnection connection, SqliteTransaction? transaction = null)
+{
+    private const string Columns = "res_key, type, id, version, last_updated, deleted, body";
+
+    public SqliteConnection Connection => connection;
+    public SqliteTransaction? Transaction => transaction;
+
+    public StoredResource? ReadCurrent(string type, string id)
+    {
+        using var cmd = Command($"SELECT {Columns} FROM resources WHERE type = $t AND id = $i", ("$t", type), ("$i", id));
+        return ReadOne(cmd);
+    }
+
+    public StoredResource? ReadVersion(string type, string id, int version)
+    {
+        using var cmd = Command(
+            "SELECT h.res_key, h.type, h.id, h.version, h.last_updated, CASE WHEN h.body IS NULL THEN 1 ELSE 0 END, h.body " +
+            "FROM resources r JOIN history h ON h.res_key = r.res_key AND h.version = $v WHERE r.type = $t AND r.id = $i",
+            ("$t", type), ("$i", id), ("$v", version));
+        return ReadOne(cmd);
+    }
+
+    public IReadOnlyList<StoredResource> ReadByKeys(IReadOnlyCollection<long> keys)
+    {
+        if (keys.Count == 0) return [];
+        var result = new List<StoredResource>(keys.Count);
+        foreach (var chunk in keys.Chunk(500))
+        {
+            using var cmd = connection.CreateCommand();
+            cmd.Transaction = transaction;
+            var names = new string[chunk.Length];
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                names[i] = "$k" + i;
+                cmd.Parameters.AddWithValue(names[i], chunk[i]);
+            }
+            cmd.CommandText = $"SELECT {Columns} FROM resources WHERE res_key IN ({string.Join(',', names)})";
+            using var reader = cmd.ExecuteReader();
+            while (reader.Read()) result.Add(Map(reader));
+        }
+        return result;
+    }
+
+    /// <summary>Writes a new current version (create, update or delete) with its history row and index rows.</summary>
+    /// <param name="existing">The current row, or null when the resource never existed.</param>
+    /// <param name="json">The version's JSON; null for a delete.</param>
+    /// <param name="index">The index rows of the new version; null for a delete.</param>
+    public StoredResource Write(StoredResource? existing, string type, string id, int version, long lastUpdated,
+        string method, string? json, ResourceIndex? index)
+    {
+        var deleted = json is null;
+        long key;
+        if (existing is null)
+        {
+            using var insert = Command(
+                "INSERT INTO resources (type, id, version, last_updated, deleted, body) VALUES ($t, $i, $v, $u, $d, $b) RETURNING res_key",
+                ("$t", type), ("$i", id), ("$v", version), ("$u", lastUpdated), ("$d", deleted ? 1 : 0), ("$b", (object?)json ?? DBNull.Value));
+            key = (long)insert.ExecuteScalar()!;
+        }
+        else
+        {
+            key = existing.ResKey;
+            using var update = Command(
+                "UPDATE resources SET version = $v, last_updated = $u, deleted = $d, body = $b WHERE res_key = $k",
+                ("$k", key), ("$v", version), ("$u", lastUpdated), ("$d", deleted ? 1 : 0), ("$b", (object?)json ?? DBNull.Value));
+            update.ExecuteNonQuery();
+            if (!existing.Deleted) DeleteIndex(key);
+        }
+
+        using (var history = Command(
+            "INSERT INTO history (res_key, type, id, version, last_updated, method, body) VALUES ($k, $t, $i, $v, $u, $m, $b)",
+            ("$k", key), ("$t", type), ("$i", id), ("$v", version), ("$u", lastUpdated), ("$m", method), ("$b", (object?)json ?? DBNull.Value)))
+        {
+            history.ExecuteNonQuery();
+        }
+
+        if (index is not null) WriteIndex(key, index);
+        return new StoredResource(key, type, id, version, lastUpdated, deleted, json);
+    }
+
+    private static readonly string[] IndexTables =
+        ["idx_string", "idx_token", "idx_date", "idx_number", "idx_quantity", "idx_reference", "idx_uri", "idx_composite"];
+
+    private void DeleteIndex(long key)
+    {
+        foreach (var table in IndexTables)
+        {
+            using var cmd = Command($"DELETE FROM {table} WHERE res_key = $k", ("$k", key));
+            cmd.ExecuteNonQuery();
+        }
+    }
+
+    private void WriteIndex(long key, ResourceIndex index)
+    {
+        Insert("idx_string", ["value_norm", "value"], index.Strings, e => [e.ParamId, e.ValueNorm, e.Value], key);
+        Insert("idx_token", ["system", "code", "text", "type_system", "type_code"], index.Tokens,
+            e => [e.ParamId, e.System, e.Code, e.Text, e.TypeSystem, e.TypeCode], key);
+        Insert("idx_date", ["lo", "hi"], index.Dates, e => [e.ParamId, e.Lo, e.Hi], key);
+        Insert("idx_number", ["lo", "hi"], index.Numbers, e => [e.ParamId, e.Lo, e.Hi], key);
+        Insert("idx_quantity", ["system", "code", "lo", "hi"], index.Quantities, e => [e.ParamId, e.System, e.Code, e.Lo, e.Hi], key);
+        Insert("idx_reference", ["target_type", "target_id", "url", "url_version"], index.References,
+            e => [e.ParamId, e.TargetType, e.TargetId, e.Url, e.UrlVersion], key);
+        Insert("idx_uri", ["uri"], index.Uris, e => [e.ParamId, e.Uri], key);
+        Insert("idx_composite",
+            ["c1_system", "c1_code", "c1_lo", "c1_hi", "c2_system", "c2_code", "c2_lo", "c2_hi", "c3_system", "c3_code", "c3_lo", "c3_hi"],
+            index.Composites,
+            e => [e.ParamId, e.C1.System, e.C1.Code, e.C1.Lo, e.C1.Hi, e.C2.System, e.C2.Code, e.C2.Lo, e.C2.Hi,
+                  e.C3?.System, e.C3?.Code, e.C3?.Lo, e.C3?.Hi], key);
+    }
+
+    private void Insert<T>(string table, string[] columns, List<T> rows, Func<T, object?[]> values, long key)
+    {
+        if (rows.Count == 0) return;
+        using var cmd = connection.CreateCommand();
+        cmd.Transaction = transaction;
+        cmd.CommandText = $"INSERT INTO {table} (res_key, param_id, {string.Join(", ", columns)}) VALUES ($k, $p, {string.Join(", ", columns.Select((_, i) => "$c" + i))})";
+        var k = cmd.Parameters.Add("$k", SqliteType.Integer);
+        k.Value = key;
+        var p = cmd.Parameters.Add("$p", SqliteType.Integer);
+        var cs = columns.Select((_, i) => cmd.Parameters.Add("$c" + i, SqliteType.Text)).ToArray();
+        foreach (var row in rows)
+        {
+            var v = values(row);
+            p.Value = v[0];
+            for (var i = 0; i < cs.Length; i++)
+            {
+                var value = v[i + 1];
+                cs[i].SqliteType = value is double or float ? SqliteType.Real : value is long or int ? SqliteType.Integer : SqliteType.Text;
+                cs[i].Value = value ?? DBNull.Value;
+            }
+            cmd.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>History rows newest first, filtered by type/id and time; keyset-paged on seq.</summary>
+    public IReadOnlyList<(long Seq, string Method, StoredResource Resource)> History(
+        string? type, string? id, long? since, long? at, long? beforeSeq, int limit)
+    {
+        var where = new List<string>();
+        var args = new List<(string, object?)>();
+        if (type is not null) { where.Add("h.type = $t"); args.Add(("$t", type)); }
+        if (id is not null) { where.Add("h.id = $i"); args.Add(("$i", id)); }
+        if (since is not null) { where.Add("h.last_updated >= $s"); args.Add(("$s", since)); }
+        if (beforeSeq is not null) { where.Add("h.seq < $b"); args.Add(("$b", beforeSeq)); }
+        if (at is not null)
+        {
+            // _at: the version current at that instant — the newest version written at or before it.
+            where.Add("h.last_updated <= $a AND NOT EXISTS (SELECT 1 FROM history n WHERE n.res_key = h.res_key AND n.version > h.version AND n.last_updated <= $a)");
+            args.Add(("$a", at));
+        }
+        args.Add(("$l", limit));
+        using var cmd = Command(
+            "SELECT h.seq, h.method, h.res_key, h.type, h.id, h.version, h.last_updated, CASE WHEN h.body IS NULL THEN 1 ELSE 0 END, h.body FROM history h" +
+            (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") + " ORDER BY h.seq DESC LIMIT $l",
+            [.. args]);
+        var result = new List<(long, string, StoredResource)>();
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+            result.Add((reader.GetInt64(0), reader.GetString(1), new StoredResource(
+                reader.GetInt64(2), reader.GetString(3), reader.GetString(4), reader.GetInt32(5), reader.GetInt64(6),
+                reader.GetInt64(7) != 0, reader.IsDBNull(8) ? null : reader.GetString(8))));
+        return result;
+    }
+
+    public long CountHistory(string? type, string? id, long? since)
+    {
+        var where = new List<string>();
+        var args = new List<(string, object?)>();
+        if (type is not null) { where.Add("type = $t"); args.Add(("$t", type)); }
+        if (id is not null) { where.Add("id = $i"); args.Add(("$i", id)); }
+        if (since is not null) { where.Add("last_updated >= $s"); args.Add(("$s", since)); }
+        using var cmd = Command("SELECT COUNT(*) FROM history" + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : ""), [.. args]);
+        return (long)cmd.ExecuteScalar()!;
+    }
+
+    public bool IsEmpty()
+    {
+        using var cmd = Command("SELECT NOT EXISTS (SELECT 1 FROM resources)");
+        return (long)cmd.ExecuteScalar()! == 1;
+    }
+
+    private SqliteCommand Command(string sql, params (string Name, object? Value)[] args)
+    {
+        var cmd = connection.CreateCommand();
+        cmd.Transaction = transaction;
+        cmd.CommandText = sql;
+        foreach (var (name, value) in args) cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return cmd;
+    }
+
+    private static StoredResource? ReadOne(SqliteCommand cmd)
+    {
+        using var reader = cmd.ExecuteReader();
+        return reader.Read() ? Map(reader) : null;
+    }
+
+    internal static StoredResource Map(SqliteDataReader r) => new(
+        r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetInt32(3), r.GetInt64(4), r.GetInt64(5) != 0,
+        r.IsDBNull(6) ? null : r.GetString(6));
+}

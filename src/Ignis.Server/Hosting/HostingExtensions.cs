@@ -1,0 +1,78 @@
+using Hl7.Fhir.Model;
+using Ignis.Fhir.Engine;
+using Ignis.Fhir.Serialization;
+using Ignis.Fhir.Storage;
+using Ignis.Server.Demo;
+using Ignis.Server.Fhir;
+using Microsoft.Extensions.Options;
+
+namespace Ignis.Server.Hosting;
+
+public static partial class HostingExtensions
+{
+    /// <summary>Options, the default listening address and Kestrel limits.</summary>
+    public static WebApplicationBuilder AddIgnisHosting(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<IgnisOptions>().Bind(builder.Configuration.GetSection(IgnisOptions.Section))
+            .Validate(o => o.Fhir.MaxBodyBytes > 0, "Ignis:Fhir:MaxBodyBytes must be a positive number of bytes.")
+            .Validate(o => o.Storage.Provider is "sqlite", "Ignis:Storage:Provider must be 'sqlite'.")
+            .ValidateOnStart();
+        // The insecure interface listens on loopback unless --urls or ASPNETCORE_URLS say otherwise.
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+            builder.WebHost.UseUrls("http://localhost:8080");
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = null; // the FHIR layer enforces Ignis:Fhir:MaxBodyBytes with an OperationOutcome
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        return builder;
+    }
+
+    /// <summary>Turns an unexpected exception into a 500 without internals (an OperationOutcome under /fhir).</summary>
+    public static WebApplication UseIgnisErrorHandling(this WebApplication app)
+    {
+        app.Use(async (http, next) =>
+        {
+            try
+            {
+                await next(http);
+            }
+            catch (Exception e) when (!http.Response.HasStarted && e is not OperationCanceledException)
+            {
+                var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Ignis.Errors");
+                LogUnhandled(logger, e, http.Request.Method, http.Request.Path);
+                http.Response.Clear();
+                await FhirContent.WriteErrorAsync(http, FhirFormat.Json, 500, OperationOutcome.IssueType.Exception,
+                    "The server could not complete the request. The error has been logged.");
+            }
+        });
+        return app;
+    }
+
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Error, Message = "Unhandled exception on {Method} {Path}")]
+    private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Database {Path}: schema version {From} -> {To}")]
+    private static partial void LogMigrated(ILogger logger, string path, int from, int to);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Demo data seeded: {Count} resources")]
+    private static partial void LogSeeded(ILogger logger, int count);
+
+    /// <summary>Creates or upgrades the database, then seeds the demo data when asked and the database is empty.</summary>
+    public static WebApplication InitializeIgnis(this WebApplication app)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Ignis.Startup");
+        var database = app.Services.GetRequiredService<FhirDatabase>();
+        var from = database.Migrate();
+        LogMigrated(logger, database.Path, from, FhirDatabase.LatestVersion);
+
+        var options = app.Services.GetRequiredService<IOptions<IgnisOptions>>().Value;
+        if (options.Demo)
+        {
+            var seeded = DemoData.SeedIfEmptyAsync(app.Services.GetRequiredService<FhirService>(), database).GetAwaiter().GetResult();
+            if (seeded > 0) LogSeeded(logger, seeded);
+        }
+        return app;
+    }
+}

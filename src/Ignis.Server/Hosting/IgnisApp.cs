@@ -1,0 +1,21 @@
+using Ignis.Server.Fhir;
+
+namespace Ignis.Server.Hosting;
+
+/// <summary>The whole server, as Program.cs runs it and as tests start it on a loopback port.</summary>
+public static class IgnisApp
+{
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(CommandLine.Normalize(args));
+        builder.AddIgnisHosting();
+        builder.Services.AddIgnisFhir();
+
+        var app = builder.Build();
+        app.UseIgnisErrorHandling();
+        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapFhir();
+        app.InitializeIgnis();
+        return app;
+    }
+}
