@@ -1,0 +1,116 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Ignis.Server.Hosting;
+
+namespace Ignis.Server.Tests.Infrastructure;
+
+/// <summary>
+/// A real Ignis server: Kestrel on a free loopback port, a fresh SQLite file in a temp directory.
+/// Tests talk to it over real sockets with a plain HttpClient.
+/// </summary>
+public sealed class IgnisServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private IgnisServer(WebApplication app, string dataDir, Uri origin)
+    {
+        _app = app;
+        DataDirectory = dataDir;
+        Origin = origin;
+        Client = new HttpClient { BaseAddress = new Uri(origin, "/fhir/"), Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public string DataDirectory { get; }
+    public Uri Origin { get; }
+    public HttpClient Client { get; }
+    public string FhirBase => new Uri(Origin, "/fhir").ToString();
+
+    public static async Task<IgnisServer> StartAsync(params string[] extraArgs)
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "ignis-test-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dataDir);
+        var app = IgnisApp.Build(["--urls", "http://127.0.0.1:0", "--data", dataDir, "--Logging:LogLevel:Default=Warning", .. extraArgs]);
+        await app.StartAsync();
+        var address = app.Urls.First().Replace("0.0.0.0", "127.0.0.1");
+        return new IgnisServer(app, dataDir, new Uri(address));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
+
+/// <summary>One server per test class.</summary>
+public sealed class ServerFixture : IAsyncLifetime
+{
+    public IgnisServer Server { get; private set; } = null!;
+    public HttpClient Client => Server.Client;
+
+    public async ValueTask InitializeAsync() => Server = await IgnisServer.StartAsync();
+
+    public ValueTask DisposeAsync() => Server.DisposeAsync();
+}
+
+public static class Http
+{
+    public const string FhirJson = "application/fhir+json";
+
+    public static StringContent Json(string json, string mime = FhirJson) => new(json, Encoding.UTF8, mime);
+
+    public static StringContent Json(JsonNode node) => Json(node.ToJsonString());
+
+    public static async Task<JsonNode> BodyAsync(this HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        return JsonNode.Parse(text) ?? throw new InvalidOperationException("empty body");
+    }
+
+    public static async Task<HttpResponseMessage> PostAsync(this HttpClient client, string url, string json, params (string Name, string Value)[] headers)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = Json(json) };
+        foreach (var (name, value) in headers) request.Headers.TryAddWithoutValidation(name, value);
+        return await client.SendAsync(request);
+    }
+
+    public static async Task<HttpResponseMessage> SendAsync(this HttpClient client, HttpMethod method, string url, string? json = null, params (string Name, string Value)[] headers)
+    {
+        using var request = new HttpRequestMessage(method, url);
+        if (json is not null) request.Content = Json(json);
+        foreach (var (name, value) in headers)
+            if (!request.Headers.TryAddWithoutValidation(name, value)) request.Content?.Headers.TryAddWithoutValidation(name, value);
+        return await client.SendAsync(request);
+    }
+
+    /// <summary>Creates a resource and returns its id.</summary>
+    public static async Task<string> CreateAsync(this HttpClient client, string json)
+    {
+        var type = JsonNode.Parse(json)!["resourceType"]!.GetValue<string>();
+        var response = await client.PostAsync(type, json);
+        if ((int)response.StatusCode != 201)
+            throw new InvalidOperationException($"create {type}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return (await response.BodyAsync())["id"]!.GetValue<string>();
+    }
+
+    public static async Task ShouldBeOutcomeAsync(this HttpResponseMessage response, int status)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        ((int)response.StatusCode).ShouldBe(status, text);
+        response.Content.Headers.ContentType?.MediaType.ShouldBe(FhirJson, text);
+        var body = JsonNode.Parse(text)!;
+        body["resourceType"]!.GetValue<string>().ShouldBe("OperationOutcome", text);
+        body["issue"]!.AsArray().Count.ShouldBeGreaterThan(0);
+    }
+
+    public static string Str(this JsonNode? node) => node?.GetValue<string>() ?? throw new InvalidOperationException("missing");
+
+    public static JsonSerializerOptions Options { get; } = new() { WriteIndented = false };
+
+    public static MediaTypeWithQualityHeaderValue Accept(string mime) => new(mime);
+}
