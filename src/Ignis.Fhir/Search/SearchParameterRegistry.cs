@@ -48,7 +48,8 @@ public sealed class SearchParameterRegistry
                         ok = false;
                         break;
                     }
-                    components.Add(new SearchParamComponentInfo(cdef.Code, cdef.Type, c.Expression, c.Definition));
+                    components.Add(new SearchParamComponentInfo(
+                        cdef.Code, cdef.Type, FixComponentExpression(def.Resource, def.Code, c.Definition, c.Expression), c.Definition));
                 }
                 if (!ok || components.Count == 0) continue;
             }
@@ -95,6 +96,21 @@ public sealed class SearchParameterRegistry
         yield return new(type, "_profile", SearchParamType.Uri, type + ".meta.profile", [], [], b + "profile", "Profiles this resource claims to conform to");
         yield return new(type, "_security", SearchParamType.Token, type + ".meta.security", [], [], b + "security", "Security Labels applied to this resource");
         yield return new(type, "_source", SearchParamType.Uri, type + ".meta.source", [], [], b + "source", "Identifies where the resource comes from");
+    }
+
+    /// <summary>
+    /// Corrects component expressions that are wrong in the published R4 definitions:
+    /// DocumentReference-relationship pairs relatesto (a Reference) with "code" and relation (a code) with
+    /// "target"; Observation-code-value-date casts to "DateTime", the System type, which no FHIR element is.
+    /// </summary>
+    internal static string FixComponentExpression(string resource, string code, string definition, string expression)
+    {
+        if (resource == "DocumentReference" && code == "relationship")
+        {
+            if (definition.EndsWith("/DocumentReference-relatesto", StringComparison.Ordinal) && expression == "code") return "target";
+            if (definition.EndsWith("/DocumentReference-relation", StringComparison.Ordinal) && expression == "target") return "code";
+        }
+        return expression.Replace("as(DateTime)", "as(dateTime)", StringComparison.Ordinal);
     }
 
     /// <summary>
