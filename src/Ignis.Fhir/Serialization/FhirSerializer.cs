@@ -53,7 +53,8 @@ public static class FhirSerializer
             throw FhirException.BadRequest($"The body is not valid FHIR {format.ToString().ToUpperInvariant()}: {e.Message}");
         }
 
-        var errors = issues?.ToList() ?? [];
+        // A resource with nothing but its type is valid FHIR; the SDK's "empty element" rule is meant for elements.
+        var errors = issues?.Where(e => !(e.ErrorCode is "JSON120" or "PVAL129" && InstancePath(e) is null or "$this")).ToList() ?? [];
         if (errors.Count > 0 || resource is null)
         {
             var outcome = new OperationOutcome();

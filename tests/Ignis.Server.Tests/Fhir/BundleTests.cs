@@ -36,9 +36,9 @@ public sealed class BundleTests(ServerFixture fixture) : IClassFixture<ServerFix
     public async Task A_failing_transaction_stores_nothing()
     {
         var marker = Guid.NewGuid().ToString("N");
-        var bundle = $$"""
+        var bundle = $$$"""
         {"resourceType":"Bundle","type":"transaction","entry":[
-          {"resource":{"resourceType":"Patient","id":"tx-{{marker}}","name":[{"family":"Atomic"}]},"request":{"method":"PUT","url":"Patient/tx-{{marker}}"}},
+          {"resource":{"resourceType":"Patient","id":"tx-{{{marker}}}","name":[{"family":"Atomic"}]},"request":{"method":"PUT","url":"Patient/tx-{{{marker}}}"}},
           {"resource":{"resourceType":"Patient","gender":"not-a-gender"},"request":{"method":"POST","url":"Patient"}}
         ]}
         """;
@@ -52,10 +52,10 @@ public sealed class BundleTests(ServerFixture fixture) : IClassFixture<ServerFix
     {
         var marker = Guid.NewGuid().ToString("N");
         var existing = await Client.CreateAsync("""{"resourceType":"Patient"}""");
-        var bundle = $$"""
+        var bundle = $$$"""
         {"resourceType":"Bundle","type":"transaction","entry":[
-          {"resource":{"resourceType":"Patient","id":"rb-{{marker}}"},"request":{"method":"PUT","url":"Patient/rb-{{marker}}"}},
-          {"resource":{"resourceType":"Patient","id":"{{existing}}"},"request":{"method":"PUT","url":"Patient/{{existing}}","ifMatch":"W/\"7\""}}
+          {"resource":{"resourceType":"Patient","id":"rb-{{{marker}}}"},"request":{"method":"PUT","url":"Patient/rb-{{{marker}}}"}},
+          {"resource":{"resourceType":"Patient","id":"{{{existing}}}"},"request":{"method":"PUT","url":"Patient/{{{existing}}}","ifMatch":"W/\"7\""}}
         ]}
         """;
         await (await Client.PostAsync("", bundle)).ShouldBeOutcomeAsync(412);
@@ -67,12 +67,12 @@ public sealed class BundleTests(ServerFixture fixture) : IClassFixture<ServerFix
     {
         var doomed = await Client.CreateAsync("""{"resourceType":"Patient","name":[{"family":"Doomed"}]}""");
         var marker = Guid.NewGuid().ToString("N");
-        var bundle = $$"""
+        var bundle = $$$"""
         {"resourceType":"Bundle","type":"transaction","entry":[
-          {"request":{"method":"GET","url":"Patient/upd-{{marker}}"}},
-          {"resource":{"resourceType":"Patient","id":"upd-{{marker}}","name":[{"family":"Put"}]},"request":{"method":"PUT","url":"Patient/upd-{{marker}}"}},
+          {"request":{"method":"GET","url":"Patient/upd-{{{marker}}}"}},
+          {"resource":{"resourceType":"Patient","id":"upd-{{{marker}}}","name":[{"family":"Put"}]},"request":{"method":"PUT","url":"Patient/upd-{{{marker}}}"}},
           {"resource":{"resourceType":"Patient","name":[{"family":"Posted"}]},"request":{"method":"POST","url":"Patient"}},
-          {"request":{"method":"DELETE","url":"Patient/{{doomed}}"}}
+          {"request":{"method":"DELETE","url":"Patient/{{{doomed}}}"}}
         ]}
         """;
         var response = await Client.PostAsync("", bundle);

@@ -35,15 +35,16 @@ public sealed class DurabilityTests
                         if (bundleOrSingle)
                         {
                             var id = $"kb-{w}-{i}";
-                            var bundle = $$"""{"resourceType":"Bundle","type":"transaction","entry":[
-                              {"resource":{"resourceType":"Patient","id":"{{id}}","name":[{"family":"{{family}}"}]},"request":{"method":"PUT","url":"Patient/{{id}}"}},
-                              {"resource":{"resourceType":"Observation","id":"{{id}}-o","status":"final","code":{"text":"t"},"subject":{"reference":"Patient/{{id}}"}},"request":{"method":"PUT","url":"Observation/{{id}}-o"}}]}""";
+                            var bundle =
+                                "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[" +
+                                $"{{\"resource\":{{\"resourceType\":\"Patient\",\"id\":\"{id}\",\"name\":[{{\"family\":\"{family}\"}}]}},\"request\":{{\"method\":\"PUT\",\"url\":\"Patient/{id}\"}}}}," +
+                                $"{{\"resource\":{{\"resourceType\":\"Observation\",\"id\":\"{id}-o\",\"status\":\"final\",\"code\":{{\"text\":\"t\"}},\"subject\":{{\"reference\":\"Patient/{id}\"}}}},\"request\":{{\"method\":\"PUT\",\"url\":\"Observation/{id}-o\"}}}}]}}";
                             var r = await client.PostAsync("", Http.Json(bundle));
                             if (r.StatusCode == HttpStatusCode.OK) acknowledged.Add((id, family));
                         }
                         else
                         {
-                            var r = await client.PostAsync("Patient", Http.Json($$"""{"resourceType":"Patient","name":[{"family":"{{family}}"}]}"""));
+                            var r = await client.PostAsync("Patient", Http.Json($$$"""{"resourceType":"Patient","name":[{"family":"{{{family}}}"}]}"""));
                             if (r.StatusCode == HttpStatusCode.Created) acknowledged.Add(((await r.BodyAsync())["id"].Str(), family));
                         }
                     }

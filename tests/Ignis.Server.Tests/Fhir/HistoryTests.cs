@@ -54,7 +54,7 @@ public sealed class HistoryTests(ServerFixture fixture) : IClassFixture<ServerFi
         await Task.Delay(20);
         var at = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffffffzzz");
         await Task.Delay(20);
-        await Client.SendAsync(HttpMethod.Put, $"Basic/{id}", $$"""{"resourceType":"Basic","id":"{{id}}","code":{"text":"v2"}}""");
+        await Client.SendAsync(HttpMethod.Put, $"Basic/{id}", $$$"""{"resourceType":"Basic","id":"{{{id}}}","code":{"text":"v2"}}""");
 
         var bundle = await (await Client.GetAsync($"Basic/{id}/_history?_at={Uri.EscapeDataString(at)}")).BodyAsync();
         var entries = bundle["entry"]!.AsArray();

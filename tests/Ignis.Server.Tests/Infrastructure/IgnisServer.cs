@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Ignis.Server.Hosting;
+using Microsoft.AspNetCore.Builder;
 
 namespace Ignis.Server.Tests.Infrastructure;
 
