@@ -14,6 +14,21 @@ public sealed class CapabilityStatementBuilder(SearchParameterRegistry registry,
     private readonly Lock _lock = new();
     private readonly Dictionary<string, CapabilityStatement> _cache = new(StringComparer.Ordinal);
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, Ignis.Fhir.Serialization.FhirFormat, bool, Hl7.Fhir.Rest.SummaryType), string> _serialized = new();
+
+    /// <summary>The statement serialized, cached: it is large (every type and parameter) and never changes while running.</summary>
+    /// The Host header is the client's to choose, so only a few base URLs are cached.
+    public string Serialized(string baseUrl, Ignis.Fhir.Serialization.FhirFormat format, bool pretty, Hl7.Fhir.Rest.SummaryType summary)
+    {
+        var key = (baseUrl, format, pretty, summary);
+        if (_serialized.TryGetValue(key, out var text)) return text;
+        text = Ignis.Fhir.Serialization.FhirSerializer.Serialize(Build(baseUrl), format, summary, null, pretty);
+        if (_serialized.Count < MaxCached) _serialized.TryAdd(key, text);
+        return text;
+    }
+
+    private const int MaxCached = 16;
+
     public CapabilityStatement Build(string baseUrl)
     {
         lock (_lock)
@@ -21,7 +36,7 @@ public sealed class CapabilityStatementBuilder(SearchParameterRegistry registry,
             if (_cache.TryGetValue(baseUrl, out var cached)) return cached;
             var statement = Create(baseUrl);
             foreach (var c in contributors) c.Contribute(statement, baseUrl);
-            _cache[baseUrl] = statement;
+            if (_cache.Count < MaxCached) _cache[baseUrl] = statement;
             return statement;
         }
     }

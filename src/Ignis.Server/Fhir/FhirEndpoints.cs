@@ -72,8 +72,12 @@ public static class FhirEndpoints
 
         if (interaction == Interaction.Capabilities)
         {
-            var capabilities = http.RequestServices.GetRequiredService<CapabilityStatementBuilder>().Build(BaseUrl(http));
-            await WriteResourceAsync(http, format, capabilities, 200);
+            var builder = http.RequestServices.GetRequiredService<CapabilityStatementBuilder>();
+            var pretty = http.Request.Query["_pretty"].LastOrDefault() == "true";
+            var summary = ParseSummary(http.Request.Query["_summary"].LastOrDefault());
+            var text = builder.Serialized(BaseUrl(http), format, pretty, summary);
+            http.Response.ContentType = FhirContent.MimeOf(format) + "; charset=utf-8";
+            await http.Response.WriteAsync(text, http.RequestAborted);
             return;
         }
 
@@ -271,12 +275,4 @@ public static class FhirEndpoints
         "count" => SummaryType.Count,
         _ => SummaryType.False,
     };
-
-    private static Task WriteResourceAsync(HttpContext http, FhirFormat format, Resource resource, int status)
-    {
-        http.Response.StatusCode = status;
-        var pretty = http.Request.Query["_pretty"].LastOrDefault() == "true";
-        var summary = ParseSummary(http.Request.Query["_summary"].LastOrDefault());
-        return FhirContent.WriteAsync(http, format, resource, pretty, summary);
-    }
 }
