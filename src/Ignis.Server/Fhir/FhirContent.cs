@@ -31,7 +31,8 @@ public static class FhirContent
         return null;
     }
 
-    public static FhirFormat? FromName(string name) => name.Trim().ToLowerInvariant() switch
+    // A literal "+" in a query string decodes to a space: "application/fhir xml" means fhir+xml.
+    public static FhirFormat? FromName(string name) => name.Trim().Replace(' ', '+').ToLowerInvariant() switch
     {
         "json" or "application/json" or "application/fhir+json" or "application/json+fhir" => FhirFormat.Json,
         "xml" or "text/xml" or "application/xml" or "application/fhir+xml" or "application/xml+fhir" => FhirFormat.Xml,
