@@ -11,17 +11,49 @@ namespace Ignis.Fhir.Search;
 public static partial class SearchValues
 {
     /// <summary>Lower-cases and removes accents (diacritics): "Müller" → "muller". Used for string search.</summary>
+    /// <remarks>
+    /// The server runs with invariant globalization, where <see cref="string.Normalize()"/> leaves non-ASCII text
+    /// unchanged; so precomposed Latin letters are folded through a table derived from their canonical
+    /// decompositions, and combining marks (already decomposed input) are dropped.
+    /// </remarks>
     public static string NormalizeString(string value)
     {
-        var decomposed = value.Normalize(NormalizationForm.FormD);
-        var sb = new StringBuilder(decomposed.Length);
-        foreach (var ch in decomposed)
+        var sb = new StringBuilder(value.Length);
+        foreach (var ch in value)
         {
             if (CharUnicodeInfo.GetUnicodeCategory(ch) == UnicodeCategory.NonSpacingMark) continue;
-            sb.Append(char.ToLowerInvariant(ch));
+            sb.Append(char.ToLowerInvariant(FoldAccent(ch)));
         }
-        return sb.ToString().Normalize(NormalizationForm.FormC);
+        return sb.ToString();
     }
+
+    private static char FoldAccent(char ch)
+    {
+        char folded;
+        if (ch >= LatinStart && ch < LatinStart + LatinFold.Length) folded = LatinFold[ch - LatinStart];
+        else if (ch >= LatinAdditionalStart && ch < LatinAdditionalStart + LatinAdditionalFold.Length) folded = LatinAdditionalFold[ch - LatinAdditionalStart];
+        else return ch;
+        return folded == '.' ? ch : folded;
+    }
+
+    // The base letter of each precomposed letter in U+00C0..U+024F and U+1E00..U+1EFF ('.' where there is none),
+    // generated from the Unicode canonical decompositions (NFD = base letter + combining marks).
+    private const char LatinStart = '\u00C0';
+    private const string LatinFold =
+        "AAAAAA.CEEEEIIII.NOOOOO..UUUUY..aaaaaa.ceeeeiiii.nooooo..uuuuy.y" +
+        "AaAaAaCcCcCcCcDd..EeEeEeEeEeGgGgGgGgHh..IiIiIiIiI...JjKk.LlLlLl." +
+        "...NnNnNn...OoOoOo..RrRrRrSsSsSsSsTtTt..UuUuUuUuUuUuWwYyYZzZzZz." +
+        "................................Oo.............Uu..............." +
+        ".............AaIiOoUuUuUuUuUu.AaAa....GgKkOoOo..j...Gg..NnAa...." +
+        "AaAaEeEeIiIiOoOoRrRrUuUuSsTt..Hh......AaEeOoOoOoOoYy............" +
+        "................";
+
+    private const char LatinAdditionalStart = '\u1E00';
+    private const string LatinAdditionalFold =
+        "AaBbBbBbCcDdDdDdDdDdEeEeEeEeEeFfGgHhHhHhHhHhIiIiKkKkKkLlLlLlLlMm" +
+        "MmMmNnNnNnNnOoOoOoOoPpPpRrRrRrRrSsSsSsSsSsTtTtTtTtUuUuUuUuUuVvVv" +
+        "WwWwWwWwWwXxXxYyZzZzZzhtwy......AaAaAaAaAaAaAaAaAaAaAaAaEeEeEeEe" +
+        "EeEeEeEeIiIiOoOoOoOoOoOoOoOoOoOoOoOoUuUuUuUuUuUuUuYyYyYyYy......";
 
     // FHIR date, dateTime and instant: YYYY, YYYY-MM, YYYY-MM-DD, YYYY-MM-DDThh:mm(:ss(.fff...))(Z|+hh:mm).
     // Search values may also omit seconds (R4 search allows hh:mm).

@@ -144,7 +144,7 @@ internal static class ModelBuilder
         foreach (var pm in Mapping(type).PropertyMappings)
         {
             if (pm.Choice == ChoiceType.ResourceChoice) continue;
-            var chosen = pm.FhirType.Length == 1 ? pm.FhirType[0] : pm.FhirType[(variant + counter++) % pm.FhirType.Length];
+            var chosen = pm.Choice == ChoiceType.DatatypeChoice ? pm.FhirType[(variant + counter++) % pm.FhirType.Length] : pm.ImplementingType;
             var value = Make(chosen, depth + 1, maxDepth, variant, ref counter);
             if (value is null) continue;
             if (pm.IsCollection)
@@ -187,9 +187,7 @@ internal static class ModelBuilder
         {
             var enumType = type.GetGenericArguments()[0];
             var values = Enum.GetValues(enumType);
-            var code = (PrimitiveType)Activator.CreateInstance(type)!;
-            type.GetProperty("Value")!.SetValue(code, values.GetValue((variant + n) % values.Length));
-            return code;
+            return (PrimitiveType)Activator.CreateInstance(type, values.GetValue((variant + n) % values.Length))!;
         }
         return type.Name switch
         {

@@ -9,9 +9,16 @@ namespace Ignis.Fhir.Search.Indexing;
 /// </summary>
 internal static class CompositeParts
 {
-    public static void Add(SearchParamType type, List<Base> values, List<CompositePart> parts)
+    /// <param name="scratch">Reused between calls of one extraction; its lists are cleared here.</param>
+    public static void Add(SearchParamType type, List<Base> values, List<CompositePart> parts, ResourceIndex scratch)
     {
-        var scratch = new ResourceIndex();
+        scratch.Strings.Clear();
+        scratch.Tokens.Clear();
+        scratch.Dates.Clear();
+        scratch.Numbers.Clear();
+        scratch.Quantities.Clear();
+        scratch.References.Clear();
+        scratch.Uris.Clear();
         foreach (var v in values) IndexValueConverter.Add(scratch, type, 0, v);
         switch (type)
         {

@@ -234,7 +234,8 @@ internal static class IndexValueConverter
             case Money { Value: { } amount } money:
             {
                 var (lo, hi) = SearchValues.NumberRange(amount);
-                var currency = money.CurrencyElement is { } c ? PrimitiveString(c) : null;
+                // Read through the element map: the typed CurrencyElement getter throws on a plain code.
+                var currency = money.TryGetValue("currency", out var c) && c is PrimitiveType p ? NullIfEmpty(PrimitiveString(p)) : null;
                 rows.Add(new QuantityEntry(paramId, currency is null ? null : CurrencySystem, currency, lo, hi));
                 break;
             }

@@ -121,8 +121,12 @@ public sealed class ResourceIndexer
     internal sealed class Scope(Resource resource)
     {
         private PocoNode? _node;
+        private ResourceIndex? _scratch;
 
         public Resource Resource { get; } = resource;
+
+        /// <summary>Rows of one composite component, before they become <see cref="CompositePart"/>s.</summary>
+        public ResourceIndex Scratch => _scratch ??= new ResourceIndex();
 
         public PocoNode Node => _node ??= Resource.ToPocoNode();
     }
@@ -216,7 +220,7 @@ public sealed class ResourceIndexer
                         values[i].Clear();
                         _fastComponents![i].Evaluate(scope.Resource, element, values[i]);
                     }
-                    AddRows(values, parts, output);
+                    AddRows(values, parts, scope.Scratch, output);
                 }
                 return;
             }
@@ -237,17 +241,17 @@ public sealed class ResourceIndexer
                     values[i].Clear();
                     SelectWithFhirPath(_compiledComponents![i], scope.Node, node, values[i]);
                 }
-                AddRows(values, parts, output);
+                AddRows(values, parts, scope.Scratch, output);
             }
         }
 
         // One row per combination of the components' values within one element.
-        private void AddRows(List<Base>[] values, List<CompositePart>[] parts, List<CompositeEntry> output)
+        private void AddRows(List<Base>[] values, List<CompositePart>[] parts, ResourceIndex scratch, List<CompositeEntry> output)
         {
             for (var i = 0; i < values.Length; i++)
             {
                 parts[i].Clear();
-                CompositeParts.Add(Param.Components[i].Type, values[i], parts[i]);
+                CompositeParts.Add(Param.Components[i].Type, values[i], parts[i], scratch);
                 if (parts[i].Count == 0) return;
             }
             foreach (var p1 in parts[0])
