@@ -244,14 +244,14 @@ public static class FhirEndpoints
         http.Response.StatusCode = response.Status;
         var pretty = http.Request.Query["_pretty"].LastOrDefault() == "true";
         var summary = ParseSummary(http.Request.Query["_summary"].LastOrDefault());
+        // _elements keeps the id and meta too (R4 §3.1.1.5.9): a client must still know what it got.
         var elements = http.Request.Query["_elements"].LastOrDefault() is { Length: > 0 } e
-            ? e.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : null;
-        var isSearch = request.Interaction is Interaction.SearchType or Interaction.SearchSystem or Interaction.SearchCompartment;
+            ? ["id", "meta", .. e.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)] : (string[]?)null;
 
         if (response.Resource is not null)
         {
-            // Searchset bundles apply _summary/_elements to their entries when they are built.
-            await FhirContent.WriteAsync(http, format, response.Resource, pretty, isSearch ? SummaryType.False : summary, isSearch ? null : elements);
+            // The SDK applies _summary and _elements to the resources inside a searchset Bundle.
+            await FhirContent.WriteAsync(http, format, response.Resource, pretty, summary, elements);
             return;
         }
         if (response.Stored?.Json is { } json)
