@@ -15,13 +15,20 @@ public static partial class SearchValues
     {
         var decomposed = value.Normalize(NormalizationForm.FormD);
         var sb = new StringBuilder(decomposed.Length);
-        foreach (var ch in decomposed)
+        foreach (var c in decomposed)
         {
+            var ch = c is >= '\u00C0' and < '\u0180' && LatinFold[c - 0xC0] != '.' ? LatinFold[c - 0xC0] : c;
             if (CharUnicodeInfo.GetUnicodeCategory(ch) == UnicodeCategory.NonSpacingMark) continue;
             sb.Append(char.ToLowerInvariant(ch));
         }
         return sb.ToString().Normalize(NormalizationForm.FormC);
     }
+
+    // With InvariantGlobalization, string.Normalize does not decompose, so accented Latin letters (U+00C0..U+017F)
+    // are folded by this table too: each is the base letter Unicode decomposition gives, '.' where there is none.
+    private const string LatinFold =
+        "AAAAAA.CEEEEIIII.NOOOOO..UUUUY..aaaaaa.ceeeeiiii.nooooo..uuuuy.yAaAaAaCcCcCcCcDd..EeEeEeEeEeGgGgGgGgHh.." +
+        "IiIiIiIiI...JjKk.LlLlLl....NnNnNn...OoOoOo..RrRrRrSsSsSsSsTtTt..UuUuUuUuUuUuWwYyYZzZzZz.";
 
     // FHIR date, dateTime and instant: YYYY, YYYY-MM, YYYY-MM-DD, YYYY-MM-DDThh:mm(:ss(.fff...))(Z|+hh:mm).
     // Search values may also omit seconds (R4 search allows hh:mm).
