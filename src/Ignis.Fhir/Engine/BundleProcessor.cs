@@ -242,7 +242,7 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
             if (value.StartsWith("urn:uuid:", StringComparison.Ordinal) || value.StartsWith("urn:oid:", StringComparison.Ordinal))
                 throw FhirException.BadRequest($"Entry {i}: the reference '{FhirService.Truncate(value)}' matches no fullUrl in the transaction.");
             var question = value.IndexOf('?');
-            if (question > 0 && !value.Contains('/'))
+            if (question > 0 && !value[..question].Contains('/'))
             {
                 // Conditional reference (R4 §3.1.0.11.3): "Patient?identifier=x" must match exactly one resource.
                 var type = value[..question];

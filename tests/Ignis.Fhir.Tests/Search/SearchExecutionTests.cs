@@ -633,10 +633,10 @@ public sealed class SearchExecutionTests : IDisposable
         _db.Put("Patient", "b", i => i.Token("identifier", "http://x", "2"));
         _db.Put("Patient", "c", i => i.Token("identifier", "http://x", "2"));
         var ct = TestContext.Current.CancellationToken;
-        (await SearchEngine.FindAsync(_db.Connection, "Patient", "identifier=http://x|9", 2, ct)).ShouldBeEmpty();
-        (await SearchEngine.FindAsync(_db.Connection, "Patient", "identifier=http://x|1", 2, ct)).ShouldHaveSingleItem().Json!.ShouldContain("\"a\"");
-        (await SearchEngine.FindAsync(_db.Connection, "Patient", "identifier=http%3A%2F%2Fx%7C2", 2, ct)).Count.ShouldBe(2);
-        var ex = await Should.ThrowAsync<SearchRequestException>(() => SearchEngine.FindAsync(_db.Connection, "Patient", "nope=1", 2, ct));
+        (await SearchEngine.FindAsync(_db.Connection, null, "Patient", "identifier=http://x|9", 2, ct)).ShouldBeEmpty();
+        (await SearchEngine.FindAsync(_db.Connection, null, "Patient", "identifier=http://x|1", 2, ct)).ShouldHaveSingleItem().Json!.ShouldContain("\"a\"");
+        (await SearchEngine.FindAsync(_db.Connection, null, "Patient", "identifier=http%3A%2F%2Fx%7C2", 2, ct)).Count.ShouldBe(2);
+        var ex = await Should.ThrowAsync<SearchRequestException>(() => SearchEngine.FindAsync(_db.Connection, null, "Patient", "nope=1", 2, ct));
         ex.Issues.ShouldHaveSingleItem().Kind.ShouldBe(SearchIssueKind.UnknownParameter);
     }
 

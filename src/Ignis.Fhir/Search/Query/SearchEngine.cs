@@ -45,19 +45,23 @@ public static class SearchEngine
 
     private const string Columns = "res_key, type, id, version, last_updated, deleted, body";
 
-    public static async Task<SearchResult> ExecuteAsync(SqliteConnection connection, SearchRequest request, CancellationToken ct)
+    public static Task<SearchResult> ExecuteAsync(SqliteConnection connection, SearchRequest request, CancellationToken ct) =>
+        ExecuteAsync(connection, null, request, ct);
+
+    /// <param name="tx">The connection's open transaction, if any (searches inside a transaction Bundle see its writes).</param>
+    public static async Task<SearchResult> ExecuteAsync(SqliteConnection connection, SqliteTransaction? tx, SearchRequest request, CancellationToken ct)
     {
         if (request.HasErrors)
             throw new InvalidOperationException("The search request has errors (SearchRequest.HasErrors); answer them instead of executing it.");
 
         var sql = new SqlCompiler(request);
-        var where = await BuildWhereAsync(connection, sql, request, request.Sort.Count == 0, ct);
+        var where = await BuildWhereAsync(connection, tx, sql, request, request.Sort.Count == 0, ct);
         if (request.CountOnly)
-            return new SearchResult([], [], await CountAsync(connection, sql, where, ct), null, null);
+            return new SearchResult([], [], await CountAsync(connection, tx, sql, where, ct), null, null);
 
         var cursor = request.Cursor;
         var backward = cursor?.Before ?? false;
-        var page = await PageAsync(connection, sql, request, where, cursor, backward, request.Count + 1, ct);
+        var page = await PageAsync(connection, tx, sql, request, where, cursor, backward, request.Count + 1, ct);
         var hasMore = page.Count > request.Count;
         if (hasMore) page.RemoveAt(page.Count - 1);
         if (backward) page.Reverse();
@@ -69,7 +73,7 @@ public static class SearchEngine
         {
             total = cursor?.Total;
             if (total is null && cursor is null && !hasMore) total = page.Count;
-            total ??= await CountAsync(connection, sql, where, ct);
+            total ??= await CountAsync(connection, tx, sql, where, ct);
         }
 
         if (page.Count > 0)
@@ -79,13 +83,13 @@ public static class SearchEngine
             if (!backward)
             {
                 if (hasMore) next = After(page[^1]).Encode();
-                if (cursor is not null && await ExistsAsync(connection, request, Before(page[0]), ct))
+                if (cursor is not null && await ExistsAsync(connection, tx, request, Before(page[0]), ct))
                     previous = Before(page[0]).Encode();
             }
             else
             {
                 if (hasMore) previous = Before(page[0]).Encode();
-                if (await ExistsAsync(connection, request, After(page[^1]), ct))
+                if (await ExistsAsync(connection, tx, request, After(page[^1]), ct))
                     next = After(page[^1]).Encode();
             }
         }
@@ -93,15 +97,15 @@ public static class SearchEngine
         {
             // An empty page reached through a cursor still links back to where the client came from.
             var back = new SearchCursor(!cursor.Before, cursor.Values, cursor.Key, signature, total);
-            if (await ExistsAsync(connection, request, back, ct))
+            if (await ExistsAsync(connection, tx, request, back, ct))
             {
                 if (cursor.Before) next = back.Encode();
                 else previous = back.Encode();
             }
         }
 
-        var matches = await LoadAsync(connection, page.Select(p => p.Key).ToList(), ct);
-        var included = await IncludeAsync(connection, request, matches, ct);
+        var matches = await LoadAsync(connection, tx, page.Select(p => p.Key).ToList(), ct);
+        var included = await IncludeAsync(connection, tx, request, matches, ct);
         return new SearchResult(matches, included, total, next, previous);
     }
 
@@ -111,23 +115,23 @@ public static class SearchEngine
     /// Parsed strictly: an unknown or malformed parameter throws <see cref="SearchRequestException"/>.
     /// </summary>
     public static async Task<IReadOnlyList<StoredResource>> FindAsync(
-        SqliteConnection connection, string resourceType, IReadOnlyList<KeyValuePair<string, string>> query, int limit,
+        SqliteConnection connection, SqliteTransaction? tx, string resourceType, IReadOnlyList<KeyValuePair<string, string>> query, int limit,
         CancellationToken ct = default)
     {
         var request = SearchParser.Parse(resourceType, query, SearchHandling.Strict);
         if (request.HasErrors) throw new SearchRequestException(request.Issues);
         var sql = new SqlCompiler(request);
-        var where = await BuildWhereAsync(connection, sql, request, defaultOrder: true, ct);
+        var where = await BuildWhereAsync(connection, tx, sql, request, defaultOrder: true, ct);
         var keys = await connection.QueryAsync<long>(new CommandDefinition(
             $"SELECT r.res_key FROM resources r WHERE {where} ORDER BY r.res_key LIMIT {Math.Max(0, limit)}",
-            sql.Parameters, cancellationToken: ct));
-        return await LoadAsync(connection, keys.ToList(), ct);
+            sql.Parameters, transaction: tx, cancellationToken: ct));
+        return await LoadAsync(connection, tx, keys.ToList(), ct);
     }
 
     /// <summary>Parses a query string such as "identifier=http://x|1&amp;active=true" (If-None-Exist, conditional URLs).</summary>
     public static Task<IReadOnlyList<StoredResource>> FindAsync(
-        SqliteConnection connection, string resourceType, string queryString, int limit, CancellationToken ct = default) =>
-        FindAsync(connection, resourceType, ParseQueryString(queryString), limit, ct);
+        SqliteConnection connection, SqliteTransaction? tx, string resourceType, string queryString, int limit, CancellationToken ct = default) =>
+        FindAsync(connection, tx, resourceType, ParseQueryString(queryString), limit, ct);
 
     public static List<KeyValuePair<string, string>> ParseQueryString(string queryString)
     {
@@ -144,7 +148,7 @@ public static class SearchEngine
 
     /// <summary>The WHERE clause on resources r: type, not deleted, every criterion and restriction.</summary>
     private static async Task<string> BuildWhereAsync(
-        SqliteConnection connection, SqlCompiler sql, SearchRequest request, bool defaultOrder, CancellationToken ct)
+        SqliteConnection connection, SqliteTransaction? tx, SqlCompiler sql, SearchRequest request, bool defaultOrder, CancellationToken ct)
     {
         var typeLevel = request.ResourceType is not null;
         var fragments = request.Criteria.Select(c => sql.Compile(c, request.Types)).ToList();
@@ -159,7 +163,7 @@ public static class SearchEngine
             {
                 var estimate = f.Probe
                     ? await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-                        $"SELECT count(*) FROM ({f.Set} LIMIT {ProbeLimit})", sql.Parameters, cancellationToken: ct))
+                        $"SELECT count(*) FROM ({f.Set} LIMIT {ProbeLimit})", sql.Parameters, transaction: tx, cancellationToken: ct))
                     : ProbeLimit - 1;
                 estimates.Add((f, estimate));
             }
@@ -196,19 +200,19 @@ public static class SearchEngine
         return string.Join(" AND ", parts);
     }
 
-    private static async Task<int> CountAsync(SqliteConnection connection, SqlCompiler sql, string where, CancellationToken ct) =>
+    private static async Task<int> CountAsync(SqliteConnection connection, SqliteTransaction? tx, SqlCompiler sql, string where, CancellationToken ct) =>
         await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-            $"SELECT count(*) FROM resources r WHERE {where}", sql.Parameters, cancellationToken: ct));
+            $"SELECT count(*) FROM resources r WHERE {where}", sql.Parameters, transaction: tx, cancellationToken: ct));
 
     private sealed record PageRow(long Key, object?[] SortValues);
 
     private static async Task<List<PageRow>> PageAsync(
-        SqliteConnection connection, SqlCompiler sql, SearchRequest request, string where, SearchCursor? cursor,
+        SqliteConnection connection, SqliteTransaction? tx, SqlCompiler sql, SearchRequest request, string where, SearchCursor? cursor,
         bool backward, int limit, CancellationToken ct)
     {
         var (text, parameters) = PageSql(sql, request, where, cursor, backward, limit);
         var rows = new List<PageRow>();
-        await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(text, parameters, cancellationToken: ct));
+        await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(text, parameters, transaction: tx, cancellationToken: ct));
         while (await reader.ReadAsync(ct))
         {
             var values = new object?[request.Sort.Count];
@@ -269,20 +273,21 @@ public static class SearchEngine
         return "(" + string.Join(" OR ", alternatives) + ")";
     }
 
-    private static async Task<bool> ExistsAsync(SqliteConnection connection, SearchRequest request, SearchCursor from, CancellationToken ct)
+    private static async Task<bool> ExistsAsync(SqliteConnection connection, SqliteTransaction? tx, SearchRequest request, SearchCursor from, CancellationToken ct)
     {
         // The WHERE text refers to parameters of the compiler that built it; rebuild it in a fresh compiler.
         var sql = new SqlCompiler(request);
-        var rebuilt = await BuildWhereAsync(connection, sql, request, request.Sort.Count == 0, ct);
+        var rebuilt = await BuildWhereAsync(connection, tx, sql, request, request.Sort.Count == 0, ct);
         var (text, parameters) = PageSql(sql, request, rebuilt, from, from.Before, 1);
-        var found = await connection.QueryAsync<long>(new CommandDefinition(text, parameters, cancellationToken: ct));
+        var found = await connection.QueryAsync<long>(new CommandDefinition(text, parameters, transaction: tx, cancellationToken: ct));
         return found.Any();
     }
 
-    private static async Task<List<StoredResource>> LoadAsync(SqliteConnection connection, IReadOnlyList<long> keys, CancellationToken ct)
+    private static async Task<List<StoredResource>> LoadAsync(SqliteConnection connection, SqliteTransaction? tx, IReadOnlyList<long> keys, CancellationToken ct)
     {
         if (keys.Count == 0) return [];
         await using var cmd = connection.CreateCommand();
+        cmd.Transaction = tx;
         cmd.CommandText = $"SELECT {Columns} FROM resources WHERE res_key IN (SELECT value FROM json_each(@keys))";
         cmd.Parameters.AddWithValue("@keys", System.Text.Json.JsonSerializer.Serialize(keys));
         var byKey = new Dictionary<long, StoredResource>(keys.Count);
@@ -300,7 +305,7 @@ public static class SearchEngine
     /// Every candidate passes the request's type limit and restrictions before it is loaded.
     /// </summary>
     private static async Task<List<StoredResource>> IncludeAsync(
-        SqliteConnection connection, SearchRequest request, IReadOnlyList<StoredResource> matches, CancellationToken ct)
+        SqliteConnection connection, SqliteTransaction? tx, SearchRequest request, IReadOnlyList<StoredResource> matches, CancellationToken ct)
     {
         if (matches.Count == 0 || (request.Includes.Count == 0 && request.RevIncludes.Count == 0)) return [];
         var seen = new HashSet<long>(matches.Select(m => m.ResKey));
@@ -317,11 +322,11 @@ public static class SearchEngine
                     ? sources.Select(s => s.ResKey).ToList()
                     : sources.Where(s => s.Type == spec.SourceType).Select(s => s.ResKey).ToList();
                 if (keys.Count == 0) continue;
-                candidates.AddRange(await IncludeCandidatesAsync(connection, spec, keys, ct));
+                candidates.AddRange(await IncludeCandidatesAsync(connection, tx, spec, keys, ct));
             }
             var fresh = candidates.Where(c => seen.Add(c.Key)).ToList();
-            var allowed = await FilterRestrictedAsync(connection, request, fresh, ct);
-            var loaded = await LoadAsync(connection, allowed.Take(MaxIncluded - included.Count).ToList(), ct);
+            var allowed = await FilterRestrictedAsync(connection, tx, request, fresh, ct);
+            var loaded = await LoadAsync(connection, tx, allowed.Take(MaxIncluded - included.Count).ToList(), ct);
             included.AddRange(loaded);
             sources = loaded;
         }
@@ -329,7 +334,7 @@ public static class SearchEngine
     }
 
     private static async Task<IEnumerable<(long Key, string Type)>> IncludeCandidatesAsync(
-        SqliteConnection connection, IncludeSpec spec, IReadOnlyList<long> keys, CancellationToken ct)
+        SqliteConnection connection, SqliteTransaction? tx, IncludeSpec spec, IReadOnlyList<long> keys, CancellationToken ct)
     {
         var p = new DynamicParameters();
         p.Add("@keys", System.Text.Json.JsonSerializer.Serialize(keys));
@@ -346,12 +351,12 @@ public static class SearchEngine
               "JOIN resources t ON t.type = x.target_type AND t.id = x.target_id " +
               "WHERE x.res_key IN (SELECT value FROM json_each(@keys)) AND x.param_id IN (SELECT value FROM json_each(@pids)) " +
               "AND t.deleted = 0 AND (@target IS NULL OR x.target_type = @target) ORDER BY t.res_key LIMIT @limit";
-        var rows = await connection.QueryAsync<(long, string)>(new CommandDefinition(text, p, cancellationToken: ct));
+        var rows = await connection.QueryAsync<(long, string)>(new CommandDefinition(text, p, transaction: tx, cancellationToken: ct));
         return rows;
     }
 
     private static async Task<List<long>> FilterRestrictedAsync(
-        SqliteConnection connection, SearchRequest request, List<(long Key, string Type)> candidates, CancellationToken ct)
+        SqliteConnection connection, SqliteTransaction? tx, SearchRequest request, List<(long Key, string Type)> candidates, CancellationToken ct)
     {
         var result = new HashSet<long>();
         foreach (var group in candidates.GroupBy(c => c.Type))
@@ -367,7 +372,7 @@ public static class SearchEngine
             var keys = sql.AddJson(group.Select(c => c.Key));
             var passed = await connection.QueryAsync<long>(new CommandDefinition(
                 $"SELECT r.res_key FROM resources r WHERE r.res_key IN (SELECT value FROM json_each({keys})) AND {restriction}",
-                sql.Parameters, cancellationToken: ct));
+                sql.Parameters, transaction: tx, cancellationToken: ct));
             result.UnionWith(passed);
         }
         return candidates.Where(c => result.Contains(c.Key)).Select(c => c.Key).ToList();
