@@ -44,14 +44,17 @@ public sealed class FhirDatabase
     }
 
     /// <summary>Creates the database or upgrades it to <see cref="LatestVersion"/>; returns the version it found.</summary>
-    public int Migrate()
+    public int Migrate() => Migrate(LatestVersion);
+
+    /// <summary>Upgrades to <paramref name="target"/> (tests use it to make a database as an older Ignis left it).</summary>
+    internal int Migrate(int target)
     {
         using var connection = Open();
         var found = connection.ExecuteScalar<long>("PRAGMA user_version");
         if (found > LatestVersion)
             throw new InvalidOperationException(
                 $"The database {Path} has schema version {found}, newer than this build of Ignis knows ({LatestVersion}). Use a newer Ignis.");
-        foreach (var (version, sql) in Migrations.Value.Where(m => m.Version > found))
+        foreach (var (version, sql) in Migrations.Value.Where(m => m.Version > found && m.Version <= target))
         {
             using var tx = connection.BeginTransaction();
             connection.Execute(sql, transaction: tx);
