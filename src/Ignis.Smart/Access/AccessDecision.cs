@@ -11,6 +11,8 @@ namespace Ignis.Smart.Access;
 /// <item>for a resource loaded by id, <see cref="Permits"/> (read, vread, each version of instance history);</item>
 /// <item>for writes, <see cref="CheckWrite"/> with the resource before and after.</item>
 /// </list>
+/// A decision belongs to one request (or one batch entry) and caches the rows it computes; it is not
+/// meant to be shared between threads.
 /// </summary>
 public sealed class AccessDecision
 {
