@@ -11,7 +11,9 @@ namespace Ignis.Fhir.Search.Query;
 /// index, used to drive the query from the most selective term; <see cref="Row"/> is the same condition as a
 /// predicate on a resources row (an EXISTS probe through the index tables' res_key indexes), used for the others.
 /// </summary>
-internal sealed record Fragment(string? Set, Func<string, string> Row, int Rank, bool Probe);
+/// <see cref="KeyOnly"/>: the set holds only current resources of the searched type and the row predicate reads
+/// nothing but res_key, so a count need not visit the resources table.
+internal sealed record Fragment(string? Set, Func<string, string> Row, int Rank, bool Probe, bool KeyOnly = false);
 
 /// <summary>
 /// Builds parameterised SQL for criteria. Every client value goes into <see cref="Parameters"/>; only
@@ -63,7 +65,7 @@ internal sealed class SqlCompiler(SearchRequest request)
             }
             var fs = r.AnyOf.Select(c => Compile(c, [type])).ToList();
             var set = fs.All(f => f.Set is not null) ? string.Join(" UNION ALL ", fs.Select(f => f.Set)) : null;
-            list.Add(new Fragment(set, a => "(" + string.Join(" OR ", fs.Select(f => f.Row(a))) + ")", fs.Max(f => f.Rank), false));
+            list.Add(new Fragment(set, a => "(" + string.Join(" OR ", fs.Select(f => f.Row(a))) + ")", fs.Max(f => f.Rank), false, fs.All(f => f.KeyOnly)));
         }
         return list;
     }
@@ -78,6 +80,10 @@ internal sealed class SqlCompiler(SearchRequest request)
 
     private string ParamIds(IReadOnlyList<SearchParam> ps) =>
         ps.Count == 1 ? "param_id = " + Add(ps[0].Id) : "param_id IN (SELECT value FROM json_each(" + AddJson(ps.Select(p => p.Id)) + "))";
+
+    // In a per-row probe (res_key = r.res_key) the unary + stops SQLite from preferring the covering
+    // (param_id, value…) index, which would scan every row of the parameter instead of the resource's few rows.
+    private string ProbeParamIds(IReadOnlyList<SearchParam> ps) => "+" + ParamIds(ps);
 
     private string TypeFilter(IReadOnlyList<string> types) =>
         types.Count == 1 ? "type = " + Add(types[0]) : "type IN (SELECT value FROM json_each(" + AddJson(types) + "))";
@@ -102,22 +108,23 @@ internal sealed class SqlCompiler(SearchRequest request)
 
         var table = Table(c.Type);
         var pid = ParamIds(c.Params);
+        var probePid = ProbeParamIds(c.Params);
         if (c.Missing is { } missing)
         {
-            var exists = $"EXISTS (SELECT 1 FROM {table} WHERE res_key = {{0}}.res_key AND {pid})";
+            var exists = $"EXISTS (SELECT 1 FROM {table} WHERE res_key = {{0}}.res_key AND {probePid})";
             return missing
-                ? new Fragment(null, a => "NOT " + string.Format(CultureInfo.InvariantCulture, exists, a), 9, false)
-                : new Fragment($"SELECT res_key FROM {table} WHERE {pid}", a => string.Format(CultureInfo.InvariantCulture, exists, a), 9, true);
+                ? new Fragment(null, a => "NOT " + string.Format(CultureInfo.InvariantCulture, exists, a), 9, false, true)
+                : new Fragment($"SELECT res_key FROM {table} WHERE {pid}", a => string.Format(CultureInfo.InvariantCulture, exists, a), 9, true, true);
         }
 
         var predicates = c.AnyOf.Select(v => Predicate(c, v)).ToList();
         var any = predicates.Count == 1 ? predicates[0] : "(" + string.Join(" OR ", predicates) + ")";
-        string Probe(string a) => $"EXISTS (SELECT 1 FROM {table} WHERE res_key = {a}.res_key AND {pid} AND {any})";
+        string Probe(string a) => $"EXISTS (SELECT 1 FROM {table} WHERE res_key = {a}.res_key AND {probePid} AND {any})";
         if (c.Modifier == SearchModifier.Not)
-            return new Fragment(null, a => "NOT " + Probe(a), 9, false);
+            return new Fragment(null, a => "NOT " + Probe(a), 9, false, true);
 
         var set = string.Join(" UNION ALL ", predicates.Select(p => $"SELECT res_key FROM {table} WHERE {pid} AND {p}"));
-        return new Fragment(set, Probe, Rank(c), true);
+        return new Fragment(set, Probe, Rank(c), true, true);
     }
 
     private static int Rank(ParameterCriterion c) => (c.Type, c.Modifier) switch
@@ -170,7 +177,7 @@ internal sealed class SqlCompiler(SearchRequest request)
             }
         }
         var set = string.Join(" UNION ALL ", sets);
-        return new Fragment(set, a => $"{a}.res_key IN ({set})", 5, false);
+        return new Fragment(set, a => $"{a}.res_key IN ({set})", 5, false, true);
     }
 
     private Fragment CompileHas(HasCriterion h, string targetType)
@@ -363,6 +370,6 @@ internal sealed class SqlCompiler(SearchRequest request)
             SearchParamType.Uri => ("idx_uri", "uri"),
             _ => throw new InvalidOperationException($"Cannot sort by {key.Type}."),
         };
-        return $"(SELECT {agg}({column}) FROM {table} WHERE res_key = {alias}.res_key AND {ParamIds(key.Params)})";
+        return $"(SELECT {agg}({column}) FROM {table} WHERE res_key = {alias}.res_key AND {ProbeParamIds(key.Params)})";
     }
 }
