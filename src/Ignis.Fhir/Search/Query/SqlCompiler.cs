@@ -161,38 +161,51 @@ internal sealed class SqlCompiler(SearchRequest request)
         return new Fragment(set, a => any.Replace("last_updated", a + ".last_updated"), 7, set is not null);
     }
 
+    // CROSS JOIN fixes SQLite's join order: from the (small) set of matching targets to the references to them,
+    // and per row from the resource's references to their targets, never from every reference of the parameter.
     private Fragment CompileChain(ChainCriterion c)
     {
         var sets = new List<string>();
+        var rows = new List<Func<string, string>>();
         foreach (var target in c.Targets)
         {
             var inner = Compile(target.Inner, [target.Type]);
             var restriction = RestrictionRow(target.Type, "t");
-            var from = inner.Set is not null ? $"t.res_key IN ({inner.Set}) AND +t.type = {Add(target.Type)}" : $"t.type = {Add(target.Type)} AND {inner.Row("t")}";
+            var type = Add(target.Type);
+            var extra = restriction is null ? "" : " AND " + restriction;
+            var innerRow = inner.Row("t");
+            var from = inner.Set is not null ? $"t.res_key IN ({inner.Set}) AND +t.type = {type}" : $"t.type = {type} AND {innerRow}";
             foreach (var reference in c.References)
             {
-                sets.Add($"SELECT x.res_key FROM resources t JOIN idx_reference x ON x.param_id = {Add(reference.Id)} " +
-                         $"AND x.target_id = t.id AND x.target_type = t.type WHERE {from} AND t.deleted = 0" +
-                         (restriction is null ? "" : " AND " + restriction));
+                var pid = Add(reference.Id);
+                sets.Add($"SELECT x.res_key FROM resources t CROSS JOIN idx_reference x WHERE {from} AND t.deleted = 0{extra} " +
+                         $"AND x.param_id = {pid} AND x.target_id = t.id AND x.target_type = t.type");
+                rows.Add(a => $"EXISTS (SELECT 1 FROM idx_reference x CROSS JOIN resources t WHERE x.res_key = {a}.res_key AND +x.param_id = {pid} " +
+                              $"AND t.type = x.target_type AND t.id = x.target_id AND x.target_type = {type} AND t.deleted = 0 AND {innerRow}{extra})");
             }
         }
         var set = string.Join(" UNION ALL ", sets);
-        return new Fragment(set, a => $"{a}.res_key IN ({set})", 5, false, true);
+        return new Fragment(set, a => "(" + string.Join(" OR ", rows.Select(r => r(a))) + ")", 5, true, true);
     }
 
     private Fragment CompileHas(HasCriterion h, string targetType)
     {
         var inner = Compile(h.Inner, [h.SourceType]);
         var restriction = RestrictionRow(h.SourceType, "s");
+        var extra = restriction is null ? "" : " AND " + restriction;
+        var sourceType = Add(h.SourceType);
         var sources = inner.Set is not null
-            ? restriction is null
-                ? inner.Set
-                : $"SELECT s.res_key FROM resources s WHERE s.res_key IN ({inner.Set}) AND {restriction}"
-            : $"SELECT s.res_key FROM resources s WHERE s.type = {Add(h.SourceType)} AND s.deleted = 0 AND {inner.Row("s")}" +
-              (restriction is null ? "" : " AND " + restriction);
-        var set = $"SELECT t.res_key FROM idx_reference x JOIN resources t ON t.type = x.target_type AND t.id = x.target_id " +
-                  $"WHERE x.param_id = {Add(h.Reference.Id)} AND x.target_type = {Add(targetType)} AND x.res_key IN ({sources})";
-        return new Fragment(set, a => $"{a}.res_key IN ({set})", 5, false);
+            ? $"SELECT s.res_key FROM resources s WHERE s.res_key IN ({inner.Set}) AND +s.type = {sourceType} AND +s.deleted = 0{extra}"
+            : $"SELECT s.res_key FROM resources s WHERE s.type = {sourceType} AND s.deleted = 0 AND {inner.Row("s")}{extra}";
+        var pid = Add(h.Reference.Id);
+        var target = Add(targetType);
+        var set = $"SELECT t.res_key FROM ({sources}) q CROSS JOIN idx_reference x CROSS JOIN resources t " +
+                  $"WHERE x.res_key = q.res_key AND x.param_id = {pid} AND x.target_type = {target} AND t.type = x.target_type AND t.id = x.target_id";
+        var innerRow = inner.Row("s");
+        string Row(string a) =>
+            $"EXISTS (SELECT 1 FROM idx_reference x CROSS JOIN resources s WHERE x.param_id = {pid} AND x.target_id = {a}.id " +
+            $"AND x.target_type = {target} AND s.res_key = x.res_key AND {innerRow}{extra})";
+        return new Fragment(set, Row, 5, true);
     }
 
     private string Predicate(ParameterCriterion c, SearchValue v) => v switch
