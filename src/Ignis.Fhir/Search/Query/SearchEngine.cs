@@ -144,7 +144,7 @@ public static class SearchEngine
     }
 
     /// <summary>The WHERE clause on resources r for pages, and the count query.</summary>
-    private sealed record QueryPlan(string Where, string CountSql);
+    private sealed record QueryPlan(string Where, string CountSql, IReadOnlyList<string> Probes);
 
     /// <summary>
     /// Compiles every criterion and restriction. The page query is driven by the most selective set (estimated by a
@@ -162,12 +162,16 @@ public static class SearchEngine
         Fragment? best = null;
         var bestEstimate = int.MaxValue;
         var candidates = typeLevel ? fragments.Where(f => f.Set is not null).ToList() : [];
+        var probes = new List<string>();
         foreach (var f in candidates)
         {
-            var estimate = f.Probe && candidates.Count + (defaultOrder ? 1 : 0) > 1
-                ? await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-                    $"SELECT count(*) FROM ({f.Set} LIMIT {ProbeLimit})", sql.Parameters, cancellationToken: ct))
-                : ProbeLimit - 1;
+            var probe = $"SELECT count(*) FROM ({f.Set} LIMIT {ProbeLimit})";
+            var run = f.Probe && candidates.Count + (defaultOrder ? 1 : 0) > 1;
+            if (run) probes.Add(probe);
+            // Without a probe a set counts as unselective; the static rank then decides.
+            var estimate = run
+                ? await connection.ExecuteScalarAsync<int>(new CommandDefinition(probe, sql.Parameters, cancellationToken: ct))
+                : ProbeLimit;
             if (estimate < bestEstimate || (estimate == bestEstimate && f.Rank < best!.Rank))
             {
                 best = f;
@@ -217,7 +221,7 @@ public static class SearchEngine
         {
             count = $"SELECT count(*) FROM resources r WHERE {(best == pageDriver ? where : Where(best))}";
         }
-        return new QueryPlan(where, count);
+        return new QueryPlan(where, count, probes);
     }
 
     /// <summary>EXPLAIN QUERY PLAN of the first-page query and of the count query (for tests and benchmarks).</summary>
@@ -227,7 +231,7 @@ public static class SearchEngine
         var plan = await BuildAsync(connection, sql, request, request.Sort.Count == 0, ct);
         var (page, parameters) = PageSql(sql, request, plan.Where, request.Cursor, request.Cursor?.Before ?? false, request.Count + 1);
         var sb = new System.Text.StringBuilder();
-        foreach (var (name, text) in new[] { ("page", page), ("count", plan.CountSql) })
+        foreach (var (name, text) in plan.Probes.Select(p => ("probe", p)).Append(("page", page)).Append(("count", plan.CountSql)))
         {
             sb.Append("-- ").Append(name).Append(": ").AppendLine(text);
             var rows = await connection.QueryAsync<(long Id, long Parent, long NotUsed, string Detail)>(

@@ -124,8 +124,23 @@ internal sealed class SqlCompiler(SearchRequest request)
             return new Fragment(null, a => "NOT " + Probe(a), 9, false, true);
 
         var set = string.Join(" UNION ALL ", predicates.Select(p => $"SELECT res_key FROM {table} WHERE {pid} AND {p}"));
-        return new Fragment(set, Probe, Rank(c), true, true);
+        return new Fragment(set, Probe, Rank(c), Sargable(c), true);
     }
+
+    /// <summary>
+    /// Whether SQLite can seek the set through an index range rather than walk every row of the parameter; only
+    /// such sets are worth a row-count probe (a walk that matches little would read the whole parameter).
+    /// </summary>
+    private static bool Sargable(ParameterCriterion c) => c.AnyOf.All(v => v switch
+    {
+        TextSearchValue => false,
+        TokenSearchValue t => t.Code is not null,
+        StringSearchValue => c.Modifier != SearchModifier.Contains,
+        DateSearchValue d => d.Prefix is not (SearchPrefix.Gt or SearchPrefix.Ge or SearchPrefix.Ne),
+        NumberSearchValue => false,
+        QuantitySearchValue q => q.Code is not null,
+        _ => true,
+    });
 
     private static int Rank(ParameterCriterion c) => (c.Type, c.Modifier) switch
     {
@@ -200,7 +215,7 @@ internal sealed class SqlCompiler(SearchRequest request)
         var pid = Add(h.Reference.Id);
         var target = Add(targetType);
         var set = $"SELECT t.res_key FROM ({sources}) q CROSS JOIN idx_reference x CROSS JOIN resources t " +
-                  $"WHERE x.res_key = q.res_key AND x.param_id = {pid} AND x.target_type = {target} AND t.type = x.target_type AND t.id = x.target_id";
+                  $"WHERE x.res_key = q.res_key AND +x.param_id = {pid} AND +x.target_type = {target} AND t.type = x.target_type AND t.id = x.target_id";
         var innerRow = inner.Row("s");
         string Row(string a) =>
             $"EXISTS (SELECT 1 FROM idx_reference x CROSS JOIN resources s WHERE x.param_id = {pid} AND x.target_id = {a}.id " +
@@ -265,9 +280,10 @@ internal sealed class SqlCompiler(SearchRequest request)
             case SearchPrefix.Gt: return $"({hi} > {qhi()})";
             case SearchPrefix.Lt: return $"({lo} < {qlo()})";
             case SearchPrefix.Ge: return $"({hi} > {qhi()} OR ({lo} >= {qlo()} AND {hi} <= {qhi()}))";
-            case SearchPrefix.Le: return $"({lo} < {qlo()} OR ({lo} >= {qlo()} AND {hi} <= {qhi()}))";
+            // The redundant bounds on lo (lo <= hi) let SQLite seek the (param_id, lo, hi) index.
+            case SearchPrefix.Le: return $"({lo} <= {qhi()} AND ({lo} < {qlo()} OR ({lo} >= {qlo()} AND {hi} <= {qhi()})))";
             case SearchPrefix.Sa: return $"({lo} > {qhi()})";
-            case SearchPrefix.Eb: return $"({hi} < {qlo()})";
+            case SearchPrefix.Eb: return $"({lo} < {qlo()} AND {hi} < {qlo()})";
             default:
             {
                 var now = DateTime.UtcNow.Ticks;
