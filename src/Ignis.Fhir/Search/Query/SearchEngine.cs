@@ -55,9 +55,10 @@ public static class SearchEngine
             throw new InvalidOperationException("The search request has errors (SearchRequest.HasErrors); answer them instead of executing it.");
 
         var sql = new SqlCompiler(request);
-        var where = await BuildWhereAsync(connection, tx, sql, request, request.Sort.Count == 0, ct);
+        var plan = await BuildAsync(connection, tx, sql, request, request.Sort.Count == 0, ct);
+        var where = plan.Where;
         if (request.CountOnly)
-            return new SearchResult([], [], await CountAsync(connection, tx, sql, where, ct), null, null);
+            return new SearchResult([], [], await CountAsync(connection, tx, sql, plan, ct), null, null);
 
         var cursor = request.Cursor;
         var backward = cursor?.Before ?? false;
@@ -73,7 +74,7 @@ public static class SearchEngine
         {
             total = cursor?.Total;
             if (total is null && cursor is null && !hasMore) total = page.Count;
-            total ??= await CountAsync(connection, tx, sql, where, ct);
+            total ??= await CountAsync(connection, tx, sql, plan, ct);
         }
 
         if (page.Count > 0)
@@ -121,7 +122,7 @@ public static class SearchEngine
         var request = SearchParser.Parse(resourceType, query, SearchHandling.Strict);
         if (request.HasErrors) throw new SearchRequestException(request.Issues);
         var sql = new SqlCompiler(request);
-        var where = await BuildWhereAsync(connection, tx, sql, request, defaultOrder: true, ct);
+        var where = (await BuildAsync(connection, tx, sql, request, defaultOrder: true, ct)).Where;
         var keys = await connection.QueryAsync<long>(new CommandDefinition(
             $"SELECT r.res_key FROM resources r WHERE {where} ORDER BY r.res_key LIMIT {Math.Max(0, limit)}",
             sql.Parameters, transaction: tx, cancellationToken: ct));
@@ -146,63 +147,106 @@ public static class SearchEngine
         return list;
     }
 
-    /// <summary>The WHERE clause on resources r: type, not deleted, every criterion and restriction.</summary>
-    private static async Task<string> BuildWhereAsync(
+    /// <summary>The WHERE clause on resources r for pages, and the count query.</summary>
+    private sealed record QueryPlan(string Where, string CountSql, IReadOnlyList<string> Probes);
+
+    /// <summary>
+    /// Compiles every criterion and restriction. The page query is driven by the most selective set (estimated by a
+    /// bounded probe); when even that set is large and the order is res_key, walking the type in order finds a page
+    /// sooner than materialising the set. The count is always driven by the most selective set, and skips the
+    /// resources table when every term reads only the index tables.
+    /// </summary>
+    private static async Task<QueryPlan> BuildAsync(
         SqliteConnection connection, SqliteTransaction? tx, SqlCompiler sql, SearchRequest request, bool defaultOrder, CancellationToken ct)
     {
         var typeLevel = request.ResourceType is not null;
         var fragments = request.Criteria.Select(c => sql.Compile(c, request.Types)).ToList();
         if (typeLevel) fragments.AddRange(sql.RestrictionFragments(request.ResourceType!));
 
-        Fragment? driver = null;
+        Fragment? best = null;
+        var bestEstimate = int.MaxValue;
         var candidates = typeLevel ? fragments.Where(f => f.Set is not null).ToList() : [];
-        if (candidates.Count > 0)
+        var probes = new List<string>();
+        foreach (var f in candidates)
         {
-            var estimates = new List<(Fragment F, int Estimate)>();
-            foreach (var f in candidates)
+            var probe = $"SELECT count(*) FROM ({f.Set} LIMIT {ProbeLimit})";
+            var run = f.Probe && candidates.Count + (defaultOrder ? 1 : 0) > 1;
+            if (run) probes.Add(probe);
+            // Without a probe a set counts as unselective; the static rank then decides.
+            var estimate = run
+                ? await connection.ExecuteScalarAsync<int>(new CommandDefinition(probe, sql.Parameters, transaction: tx, cancellationToken: ct))
+                : ProbeLimit;
+            if (estimate < bestEstimate || (estimate == bestEstimate && f.Rank < best!.Rank))
             {
-                var estimate = f.Probe
-                    ? await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-                        $"SELECT count(*) FROM ({f.Set} LIMIT {ProbeLimit})", sql.Parameters, transaction: tx, cancellationToken: ct))
-                    : ProbeLimit - 1;
-                estimates.Add((f, estimate));
+                best = f;
+                bestEstimate = estimate;
             }
-            var best = estimates.OrderBy(e => e.Estimate).ThenBy(e => e.F.Rank).First();
-            // A term matching many rows is a poor driver for a page in res_key order: walking the type in order
-            // and probing each row finds the first page sooner than materialising the whole set.
-            if (best.Estimate < ProbeLimit || !defaultOrder) driver = best.F;
+        }
+        var pageDriver = best is not null && (bestEstimate < ProbeLimit || !defaultOrder) ? best : null;
+
+        string Where(Fragment? driver)
+        {
+            var parts = new List<string>();
+            if (driver is not null)
+            {
+                parts.Add($"r.res_key IN ({driver.Set})");
+                // Unary + keeps SQLite from driving the query by the type index instead of the selective set.
+                parts.Add($"+r.type = {sql.Add(request.ResourceType)}");
+                parts.Add("+r.deleted = 0");
+            }
+            else
+            {
+                if (typeLevel) parts.Add($"r.type = {sql.Add(request.ResourceType)}");
+                else if (request.Types.Count < request.Registry.ResourceTypes.Count())
+                    parts.Add($"r.type IN (SELECT value FROM json_each({sql.AddJson(request.Types)}))");
+                parts.Add("r.deleted = 0");
+            }
+            parts.AddRange(fragments.Where(f => f != driver).Select(f => f.Row("r")));
+
+            if (!typeLevel)
+            {
+                if (request.AllowedTypes is { } allowed && request.Types.Any(t => !allowed.Contains(t)))
+                    parts.Add($"r.type IN (SELECT value FROM json_each({sql.AddJson(request.Types.Where(allowed.Contains))}))");
+                foreach (var type in request.Restrictions.Select(r => r.ResourceType).Distinct().Where(request.Types.Contains))
+                    parts.Add($"(r.type <> {sql.Add(type)} OR {sql.RestrictionRow(type, "r")})");
+            }
+            return string.Join(" AND ", parts);
         }
 
-        var parts = new List<string>();
-        if (driver is not null)
+        var where = Where(pageDriver);
+        string count;
+        if (best is not null && fragments.All(f => f.KeyOnly))
         {
-            parts.Add($"r.res_key IN ({driver.Set})");
-            // Unary + keeps SQLite from driving the query by the type index instead of the selective set.
-            parts.Add($"+r.type = {sql.Add(request.ResourceType)}");
-            parts.Add("+r.deleted = 0");
+            // A resource can match a set through several index rows; DISTINCT counts it once.
+            var rows = fragments.Where(f => f != best).Select(f => " AND " + f.Row("d"));
+            count = $"SELECT count(*) FROM (SELECT DISTINCT res_key FROM ({best.Set})) d WHERE 1{string.Concat(rows)}";
         }
         else
         {
-            if (typeLevel) parts.Add($"r.type = {sql.Add(request.ResourceType)}");
-            else if (request.Types.Count < request.Registry.ResourceTypes.Count())
-                parts.Add($"r.type IN (SELECT value FROM json_each({sql.AddJson(request.Types)}))");
-            parts.Add("r.deleted = 0");
+            count = $"SELECT count(*) FROM resources r WHERE {(best == pageDriver ? where : Where(best))}";
         }
-        parts.AddRange(fragments.Where(f => f != driver).Select(f => f.Row("r")));
-
-        if (!typeLevel)
-        {
-            if (request.AllowedTypes is { } allowed && request.Types.Any(t => !allowed.Contains(t)))
-                parts.Add($"r.type IN (SELECT value FROM json_each({sql.AddJson(request.Types.Where(allowed.Contains))}))");
-            foreach (var type in request.Restrictions.Select(r => r.ResourceType).Distinct().Where(request.Types.Contains))
-                parts.Add($"(r.type <> {sql.Add(type)} OR {sql.RestrictionRow(type, "r")})");
-        }
-        return string.Join(" AND ", parts);
+        return new QueryPlan(where, count, probes);
     }
 
-    private static async Task<int> CountAsync(SqliteConnection connection, SqliteTransaction? tx, SqlCompiler sql, string where, CancellationToken ct) =>
-        await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-            $"SELECT count(*) FROM resources r WHERE {where}", sql.Parameters, transaction: tx, cancellationToken: ct));
+    /// <summary>EXPLAIN QUERY PLAN of the first-page query and of the count query (for tests and benchmarks).</summary>
+    internal static async Task<string> ExplainAsync(SqliteConnection connection, SqliteTransaction? tx, SearchRequest request, CancellationToken ct)
+    {
+        var sql = new SqlCompiler(request);
+        var plan = await BuildAsync(connection, tx, sql, request, request.Sort.Count == 0, ct);
+        var (page, parameters) = PageSql(sql, request, plan.Where, request.Cursor, request.Cursor?.Before ?? false, request.Count + 1);
+        var sb = new System.Text.StringBuilder();
+        foreach (var (name, text) in plan.Probes.Select(p => ("probe", p)).Append(("page", page)).Append(("count", plan.CountSql)))
+        {
+            sb.Append("-- ").Append(name).Append(": ").AppendLine(text);
+            var rows = await connection.QueryAsync<(long Id, long Parent, long NotUsed, string Detail)>(
+                new CommandDefinition("EXPLAIN QUERY PLAN " + text, parameters, transaction: tx, cancellationToken: ct));
+            foreach (var row in rows) sb.Append("   ").AppendLine(row.Detail);
+        }
+        return sb.ToString();
+    }
+
+    private static async Task<int> CountAsync(SqliteConnection connection, SqliteTransaction? tx, SqlCompiler sql, QueryPlan plan, CancellationToken ct) =>
+        await connection.ExecuteScalarAsync<int>(new CommandDefinition(plan.CountSql, sql.Parameters, transaction: tx, cancellationToken: ct));
 
     private sealed record PageRow(long Key, object?[] SortValues);
 
@@ -277,7 +321,7 @@ public static class SearchEngine
     {
         // The WHERE text refers to parameters of the compiler that built it; rebuild it in a fresh compiler.
         var sql = new SqlCompiler(request);
-        var rebuilt = await BuildWhereAsync(connection, tx, sql, request, request.Sort.Count == 0, ct);
+        var rebuilt = (await BuildAsync(connection, tx, sql, request, request.Sort.Count == 0, ct)).Where;
         var (text, parameters) = PageSql(sql, request, rebuilt, from, from.Before, 1);
         var found = await connection.QueryAsync<long>(new CommandDefinition(text, parameters, transaction: tx, cancellationToken: ct));
         return found.Any();
