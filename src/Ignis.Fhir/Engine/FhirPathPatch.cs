@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Globalization;
 using System.Net;
 using System.Reflection;
 using System.Text.RegularExpressions;
@@ -120,7 +121,7 @@ public static partial class FhirPathPatch
 
     private static int Integer(Dictionary<string, Parameters.ParameterComponent> parts, string name, int i)
     {
-        if (!parts.TryGetValue(name, out var part)) throw Malformed(i, $"needs an '{name}' part");
+        if (!parts.TryGetValue(name, out var part)) throw Malformed(i, $"needs the '{name}' part");
         if (part.Value is not Integer { Value: { } n }) throw Malformed(i, $"needs '{name}' as a valueInteger");
         if (n < 0) throw Malformed(i, $"has a negative '{name}' ({n})");
         return n;
@@ -370,8 +371,10 @@ public static partial class FhirPathPatch
                 if (Convert(primitive, type) is { } converted) return converted;
         }
         var types = element.FhirTypeMappings.Select(m => m.Name).ToList();
-        throw Unprocessable(op, $"a value of type {given.TypeName} does not fit {where}" +
-            (types.Count <= 8 ? $" ({string.Join(" | ", types)})" : ""));
+        var expected = types.Count <= 8 ? $" ({string.Join(" | ", types)})" : "";
+        if (given is PrimitiveType { JsonValue: { } literal } && FamilyOf(given.GetType()) is { } family && allowed.Any(t => FamilyOf(t) == family))
+            throw Unprocessable(op, $"the {given.TypeName} '{FhirService.Truncate(System.Convert.ToString(literal, CultureInfo.InvariantCulture) ?? "")}' is not a valid value for {where}{expected}");
+        throw Unprocessable(op, $"a value of type {given.TypeName} does not fit {where}{expected}");
     }
 
     private enum Family { Text, Temporal, Integer, Decimal }
