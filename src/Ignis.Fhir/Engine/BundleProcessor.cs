@@ -139,9 +139,10 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
         Resource? body = entry.Resource;
         if (req.Method == Bundle.HTTPVerb.PATCH)
         {
-            // In a Bundle a JSON Patch travels as a Binary resource (R4 §3.1.0.11.2).
+            // In a Bundle a JSON Patch travels as a Binary resource (R4 §3.1.0.11.2), a FHIRPath Patch as the
+            // Parameters resource itself.
             if (entry.Resource is Binary { ContentType: "application/json-patch+json" } binary) patchBody = binary.Data;
-            body = null;
+            body = entry.Resource as Parameters;
         }
         if (req.Method is Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT && body is null)
             throw FhirException.BadRequest($"Entry {i}: {method} needs a resource.", $"Bundle.entry[{i}].resource");

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Text;
 using System.Text.RegularExpressions;
 using Hl7.Fhir.Model;
 using Ignis.Fhir.Search;
@@ -207,10 +208,20 @@ public sealed partial class FhirService(
 
         Resource patched;
         if (request.PatchBody is not null)
+        {
             patched = JsonPatch.Apply(existing.Json!, request.PatchBody);
+        }
+        else if (request.Body is Parameters parameters)
+        {
+            var applied = FhirPathPatch.Apply(FhirSerializer.FromStoredJson(existing.Json!), parameters);
+            // Parsed strictly like any other body, so a patch can never store what an update could not.
+            patched = FhirSerializer.Parse(Encoding.UTF8.GetBytes(FhirSerializer.ToJson(applied)), FhirFormat.Json);
+        }
         else
+        {
             throw new FhirException(HttpStatusCode.UnsupportedMediaType, OperationOutcome.IssueType.NotSupported,
-                "A patch body must be a JSON Patch document (Content-Type application/json-patch+json); FHIRPath Patch is not supported.");
+                "A patch body must be a JSON Patch document (application/json-patch+json) or a FHIRPath Patch Parameters resource (application/fhir+json or application/fhir+xml).");
+        }
 
         if (patched.TypeName != request.Type || patched.Id != id)
             throw new FhirException(HttpStatusCode.UnprocessableEntity, OperationOutcome.IssueType.Invariant,

@@ -119,9 +119,11 @@ public static class FhirEndpoints
                         (http.Request.Method == "PATCH" ? $", or {FhirContent.JsonPatchMime} for a patch." : "."));
                 if (bytes.Length == 0) throw FhirException.BadRequest("The request has no body.");
                 body = FhirSerializer.Parse(bytes, bodyFormat);
-                if (http.Request.Method == "PATCH")
+                // A FHIR body in a PATCH is a FHIRPath Patch (R4 fhirpatch.html): a Parameters resource.
+                if (http.Request.Method == "PATCH" && body is not Parameters)
                     throw new FhirException(HttpStatusCode.UnsupportedMediaType, OperationOutcome.IssueType.NotSupported,
-                        $"A patch must be sent as {FhirContent.JsonPatchMime}; FHIRPath Patch is not supported.");
+                        $"A patch must be a JSON Patch document ({FhirContent.JsonPatchMime}) or a FHIRPath Patch Parameters resource " +
+                        $"({FhirContent.JsonMime} or {FhirContent.XmlMime}), not a {body.TypeName}.");
             }
         }
 
