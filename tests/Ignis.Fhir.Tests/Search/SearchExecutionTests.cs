@@ -507,6 +507,25 @@ public sealed class SearchExecutionTests : IDisposable
     }
 
     [Fact]
+    public async Task Without_total_accurate_a_result_above_the_bound_has_no_total()
+    {
+        using (var tx = _db.Connection.BeginTransaction())
+        {
+            Dapper.SqlMapper.Execute(_db.Connection, $$"""
+                WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {{SearchEngine.AutoTotalLimit}})
+                INSERT INTO resources (type, id, version, last_updated, deleted, body)
+                SELECT 'Basic', 'b' || i, 1, 1, 0, '{"resourceType":"Basic","id":"b' || i || '"}' FROM n;
+                INSERT INTO idx_token (res_key, param_id, system, code)
+                SELECT res_key, {{SearchTestDatabase.Pid("Basic", "code")}}, 'http://x', 'many' FROM resources WHERE type = 'Basic';
+                """, transaction: tx);
+            tx.Commit();
+        }
+        (await _db.Search("Basic", "code=many")).Total.ShouldBeNull();
+        (await _db.Search("Basic", "code=many&_total=accurate")).Total.ShouldBe(SearchEngine.AutoTotalLimit + 1);
+        (await _db.Search("Basic", "code=many&_summary=count")).Total.ShouldBe(SearchEngine.AutoTotalLimit + 1);
+    }
+
+    [Fact]
     public async Task Total_is_accurate_by_default_and_carried_to_later_pages()
     {
         for (var n = 0; n < 25; n++) _db.Put("Patient", $"p{n:D2}", i => i.String("name", n < 15 ? "Smith" : "Jones"));

@@ -70,11 +70,12 @@ public static class SearchEngine
         string? next = null, previous = null;
         var signature = SearchCursor.SignatureOf(request.Sort);
         int? total = null;
-        if (request.Total == SearchTotal.Accurate)
+        if (request.Total != SearchTotal.None)
         {
             total = cursor?.Total;
             if (total is null && cursor is null && !hasMore) total = page.Count;
-            total ??= await CountAsync(connection, tx, sql, plan, ct);
+            if (total is null && cursor is null)
+                total = await CountAsync(connection, tx, sql, plan, request.Total == SearchTotal.Auto ? AutoTotalLimit : null, ct);
         }
 
         if (page.Count > 0)
@@ -245,8 +246,24 @@ public static class SearchEngine
         return sb.ToString();
     }
 
+    /// <summary>
+    /// Without an explicit _total=accurate, counting stops here and a larger result has no total (R4 lets a
+    /// server leave it out): an exact count of a very large result costs more than the page itself.
+    /// </summary>
+    public const int AutoTotalLimit = 10_000;
+
     private static async Task<int> CountAsync(SqliteConnection connection, SqliteTransaction? tx, SqlCompiler sql, QueryPlan plan, CancellationToken ct) =>
         await connection.ExecuteScalarAsync<int>(new CommandDefinition(plan.CountSql, sql.Parameters, transaction: tx, cancellationToken: ct));
+
+    /// <summary>The count, or null when <paramref name="limit"/> is given and more resources match.</summary>
+    private static async Task<int?> CountAsync(SqliteConnection connection, SqliteTransaction? tx, SqlCompiler sql, QueryPlan plan, int? limit, CancellationToken ct)
+    {
+        if (limit is null) return await CountAsync(connection, tx, sql, plan, ct);
+        const string prefix = "SELECT count(*) FROM ";
+        var bounded = "SELECT count(*) FROM (SELECT 1 FROM " + plan.CountSql[prefix.Length..] + $" LIMIT {limit.Value + 1})";
+        var count = await connection.ExecuteScalarAsync<int>(new CommandDefinition(bounded, sql.Parameters, transaction: tx, cancellationToken: ct));
+        return count > limit ? null : count;
+    }
 
     private sealed record PageRow(long Key, object?[] SortValues);
 

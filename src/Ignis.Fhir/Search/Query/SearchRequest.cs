@@ -40,7 +40,7 @@ public sealed class SearchRequest
     /// <summary>Page size: <see cref="SearchParser.DefaultCount"/> unless _count says otherwise, at most <see cref="SearchParser.MaxCount"/>.</summary>
     public int Count { get; internal set; } = SearchParser.DefaultCount;
 
-    public SearchTotal Total { get; internal set; } = SearchTotal.Accurate;
+    public SearchTotal Total { get; internal set; } = SearchTotal.Auto;
 
     /// <summary>_summary as given, or null; the engine returns no entries for <see cref="SearchSummary.Count"/>.</summary>
     public SearchSummary? Summary { get; internal set; }
