@@ -570,6 +570,22 @@ public sealed class SearchExecutionTests : IDisposable
     }
 
     [Fact]
+    public async Task Restriction_groups_allow_rows_matching_all_criteria_of_any_group()
+    {
+        CompartmentData();
+        _db.Put("Observation", "o4", i => i.Ref("subject", "Patient/1").Token("code", Loinc, "y"));
+        _db.Put("Observation", "o5", i => i.Ref("subject", "Patient/2").Token("code", Loinc, "z"));
+        void Groups(SearchRequest r) => r.AddRestrictionGroups("Observation",
+        [
+            [new("subject", "Patient/1"), new("code", "y")],
+            [new("code", "z")],
+        ]);
+        (await _db.Ids("Observation", "", Groups)).ShouldBe(["o4", "o5"]);
+        (await _db.Ids("Observation", "subject=Patient/2", Groups)).ShouldBe(["o5"]);
+        (await _db.Search("Observation", "_summary=count", Groups)).Total.ShouldBe(2);
+    }
+
+    [Fact]
     public async Task Restriction_applies_to_included_resources()
     {
         CompartmentData();

@@ -42,7 +42,7 @@ internal sealed class SqlCompiler(SearchRequest request)
         foreach (var r in request.Restrictions.Where(r => r.ResourceType == type))
         {
             if (r.AnyOf.Count == 0) return "0";
-            parts.Add("(" + string.Join(" OR ", r.AnyOf.Select(c => Compile(c, [type]).Row(alias))) + ")");
+            parts.Add("(" + string.Join(" OR ", r.AnyOf.Select(g => "(" + string.Join(" AND ", g.Select(c => Compile(c, [type]).Row(alias))) + ")")) + ")");
         }
         return parts.Count == 0 ? null : string.Join(" AND ", parts);
     }
@@ -63,7 +63,16 @@ internal sealed class SqlCompiler(SearchRequest request)
                 list.Add(new Fragment(null, _ => "0", 0, false));
                 continue;
             }
-            var fs = r.AnyOf.Select(c => Compile(c, [type])).ToList();
+            if (r.AnyOf.Any(g => g.Count > 1))
+            {
+                // Alternatives of several criteria: a row condition only (no driving set).
+                var groups = r.AnyOf.Select(g => g.Select(c => Compile(c, [type])).ToList()).ToList();
+                list.Add(new Fragment(null,
+                    a => "(" + string.Join(" OR ", groups.Select(g => "(" + string.Join(" AND ", g.Select(f => f.Row(a))) + ")")) + ")",
+                    groups.Max(g => g.Max(f => f.Rank)), false, groups.All(g => g.All(f => f.KeyOnly))));
+                continue;
+            }
+            var fs = r.AnyOf.Select(g => Compile(g[0], [type])).ToList();
             var set = fs.All(f => f.Set is not null) ? string.Join(" UNION ALL ", fs.Select(f => f.Set)) : null;
             list.Add(new Fragment(set, a => "(" + string.Join(" OR ", fs.Select(f => f.Row(a))) + ")", fs.Max(f => f.Rank), false, fs.All(f => f.KeyOnly)));
         }
