@@ -7,6 +7,7 @@ using Ignis.Fhir.Search;
 using Ignis.Fhir.Search.Indexing;
 using Ignis.Fhir.Serialization;
 using Ignis.Fhir.Storage;
+using Ignis.Smart.Access;
 using Microsoft.Data.Sqlite;
 
 namespace Ignis.Fhir.Engine;
@@ -76,8 +77,28 @@ public sealed partial class FhirService(
             throw FhirException.BadRequest($"'{Truncate(request.Id)}' is not a valid resource id (1-64 of A-Z a-z 0-9 - .).");
     }
 
+    /// <summary>
+    /// Makes the access decision for a request that carries an <see cref="FhirRequest.Access"/>: 403 when the grant
+    /// has no scope for the interaction; otherwise the decision travels with the request and constrains it.
+    /// </summary>
+    internal void Authorize(FhirRequest request)
+    {
+        if (request.Access is null || request.Decision is not null) return;
+        var question = AccessEnforcement.ToAccessRequest(request, registry);
+        if (question is null) return;
+        var decision = AccessPolicy.Decide(request.Access, question);
+        if (decision.Denial is { } denial) throw AccessEnforcement.Forbidden(denial);
+        request.Decision = decision;
+    }
+
     /// <summary>Runs one interaction on a store (inside the caller's transaction for writes).</summary>
-    internal FhirResponse Execute(ResourceStore store, FhirRequest request, string baseUrl) => request.Interaction switch
+    internal FhirResponse Execute(ResourceStore store, FhirRequest request, string baseUrl)
+    {
+        Authorize(request);
+        return Dispatch(store, request, baseUrl);
+    }
+
+    private FhirResponse Dispatch(ResourceStore store, FhirRequest request, string baseUrl) => request.Interaction switch
     {
         Interaction.Read => Read(store, request),
         Interaction.VRead => VRead(store, request),
@@ -87,7 +108,7 @@ public sealed partial class FhirService(
         Interaction.Patch => Patch(store, request, request.Id!),
         Interaction.ConditionalPatch => Patch(store, request, SingleMatch(store, request, "patch")?.Id
             ?? throw FhirException.NotFound("No resource matches the criteria of the conditional patch.")),
-        Interaction.Delete => Delete(store, request.Type!, request.Id!),
+        Interaction.Delete => Delete(store, request.Type!, request.Id!, request.Decision),
         Interaction.ConditionalDelete => ConditionalDelete(store, request),
         Interaction.SearchType or Interaction.SearchSystem or Interaction.SearchCompartment =>
             new FhirResponse { Status = 200, Resource = search.Search(store, request, baseUrl) },
@@ -95,10 +116,11 @@ public sealed partial class FhirService(
         _ => throw FhirException.BadRequest($"The interaction {request.Interaction} is not supported here."),
     };
 
-    private static FhirResponse Read(ResourceStore store, FhirRequest request)
+    private FhirResponse Read(ResourceStore store, FhirRequest request)
     {
         var current = store.ReadCurrent(request.Type!, request.Id!)
             ?? throw FhirException.NotFound($"{request.Type}/{request.Id} is not known.");
+        RequireVisible(store, request, current);
         if (current.Deleted)
             throw new FhirException(HttpStatusCode.Gone, OperationOutcome.IssueType.Deleted,
                 $"{request.Type}/{request.Id} was deleted (version {current.Version}).");
@@ -109,14 +131,26 @@ public sealed partial class FhirService(
         return Found(current, 200);
     }
 
-    private static FhirResponse VRead(ResourceStore store, FhirRequest request)
+    private FhirResponse VRead(ResourceStore store, FhirRequest request)
     {
         var version = store.ReadVersion(request.Type!, request.Id!, request.Version ?? 0)
             ?? throw FhirException.NotFound($"{request.Type}/{request.Id} has no version '{request.Version}'.");
+        if (request.Decision is not null)
+            RequireVisible(store, request, store.ReadCurrent(request.Type!, request.Id!)!);
         if (version.Deleted)
             throw new FhirException(HttpStatusCode.Gone, OperationOutcome.IssueType.Deleted,
                 $"Version {version.Version} of {request.Type}/{request.Id} is a deletion.");
         return Found(version, 200);
+    }
+
+    /// <summary>
+    /// A resource outside the grant is answered as if it did not exist (404), so a caller learns nothing about
+    /// other patients' records. Membership is decided on the current version's index rows.
+    /// </summary>
+    private void RequireVisible(ResourceStore store, FhirRequest request, StoredResource current)
+    {
+        if (request.Decision is { } decision && !decision.Permits(new StoredResourceOracle(store, current, search)))
+            throw FhirException.NotFound($"{request.Type}/{request.Id} is not known.");
     }
 
     private static FhirResponse Found(StoredResource r, int status, string? location = null) => new()
@@ -133,19 +167,20 @@ public sealed partial class FhirService(
         var body = RequireBody(request);
         if (request.IfNoneExist is { Length: > 0 } criteria)
         {
-            var matches = search.Find(store, request.Type!, ParseCriteria(criteria), 2);
+            var matches = search.Find(store, request.Type!, ParseCriteria(criteria), 2, request.Decision);
             if (matches.Count > 1)
                 throw new FhirException(HttpStatusCode.PreconditionFailed, OperationOutcome.IssueType.MultipleMatches,
                     $"The If-None-Exist criteria match more than one {request.Type}.");
             if (matches.Count == 1) return Found(matches[0], 200, Location(matches[0]));
         }
         var id = assignedId ?? NewId();
-        var stored = Store(store, null, request.Type!, id, body, "POST");
+        var stored = Store(store, null, request.Type!, id, body, "POST", request.Decision);
         return Written(stored, 201);
     }
 
-    internal IReadOnlyList<StoredResource> FindForBundle(ResourceStore store, string type, IReadOnlyList<KeyValuePair<string, string>> criteria) =>
-        search.Find(store, type, criteria, 2);
+    internal IReadOnlyList<StoredResource> FindForBundle(ResourceStore store, string type, IReadOnlyList<KeyValuePair<string, string>> criteria,
+        AccessDecision? decision) =>
+        search.Find(store, type, criteria, 2, decision);
 
     internal static string NewId() => Guid.CreateVersion7().ToString();
 
@@ -165,7 +200,7 @@ public sealed partial class FhirService(
                     $"If-Match {request.IfMatch} does not match the current version of {request.Type}/{id}" +
                     (existing is null ? " (it does not exist)." : $" ({FhirResponse.ETagFor(existing.Version)})."));
         }
-        var stored = Store(store, existing, request.Type!, id, body, "PUT");
+        var stored = Store(store, existing, request.Type!, id, body, "PUT", request.Decision);
         return Written(stored, existing is null || existing.Deleted ? 201 : 200);
     }
 
@@ -176,7 +211,7 @@ public sealed partial class FhirService(
         if (match is null)
         {
             if (!string.IsNullOrEmpty(body.Id)) return Update(store, request, body.Id);
-            var stored = Store(store, null, request.Type!, NewId(), body, "PUT");
+            var stored = Store(store, null, request.Type!, NewId(), body, "PUT", request.Decision);
             return Written(stored, 201);
         }
         if (!string.IsNullOrEmpty(body.Id) && body.Id != match.Id)
@@ -189,7 +224,7 @@ public sealed partial class FhirService(
     {
         if (request.Query.Count == 0)
             throw FhirException.BadRequest($"A conditional {what} needs search criteria in the URL.");
-        var matches = search.Find(store, request.Type!, request.Query, 2);
+        var matches = search.Find(store, request.Type!, request.Query, 2, request.Decision);
         if (matches.Count > 1)
             throw new FhirException(HttpStatusCode.PreconditionFailed, OperationOutcome.IssueType.MultipleMatches,
                 $"The criteria of the conditional {what} match more than one {request.Type}.");
@@ -226,17 +261,19 @@ public sealed partial class FhirService(
         if (patched.TypeName != request.Type || patched.Id != id)
             throw new FhirException(HttpStatusCode.UnprocessableEntity, OperationOutcome.IssueType.Invariant,
                 "A patch may not change the resource type or id.");
-        var stored = Store(store, existing, request.Type!, id, patched, "PATCH");
+        var stored = Store(store, existing, request.Type!, id, patched, "PATCH", request.Decision);
         return Written(stored, 200);
     }
 
-    private FhirResponse Delete(ResourceStore store, string type, string id)
+    private FhirResponse Delete(ResourceStore store, string type, string id, AccessDecision? decision)
     {
         var existing = store.ReadCurrent(type, id);
         // Deleting what is already gone, or was never there, changes nothing (idempotent delete).
         if (existing is null) return new FhirResponse { Status = 204 };
         if (existing.Deleted)
             return new FhirResponse { Status = 204, ETag = FhirResponse.ETagFor(existing.Version) };
+        if (decision?.CheckWrite(new StoredResourceOracle(store, existing, search), null) is { } denial)
+            throw AccessEnforcement.Forbidden(denial);
         var stored = store.Write(existing, type, id, existing.Version + 1, gate.NextTicks(), "DELETE", null, null);
         return new FhirResponse { Status = 204, ETag = FhirResponse.ETagFor(stored.Version), LastModified = stored.LastUpdatedOffset };
     }
@@ -244,14 +281,18 @@ public sealed partial class FhirService(
     private FhirResponse ConditionalDelete(ResourceStore store, FhirRequest request)
     {
         var match = SingleMatch(store, request, "delete");
-        return match is null ? new FhirResponse { Status = 204 } : Delete(store, match.Type, match.Id);
+        return match is null ? new FhirResponse { Status = 204 } : Delete(store, match.Type, match.Id, request.Decision);
     }
 
     /// <summary>Validates and stores a new version: sets id and meta, serializes, extracts the index.</summary>
-    internal StoredResource Store(ResourceStore store, StoredResource? existing, string type, string id, Resource body, string method)
+    /// <param name="decision">When access is controlled: the stored version and the new one must both lie in the grant
+    /// (checked inside the transaction, so a refused write leaves nothing behind).</param>
+    internal StoredResource Store(ResourceStore store, StoredResource? existing, string type, string id, Resource body, string method,
+        AccessDecision? decision)
     {
         if (body.TypeName != type)
             throw FhirException.BadRequest($"The body is a {body.TypeName}, but the URL is for {type}.", "Resource.resourceType");
+        var before = decision is not null && existing is { Deleted: false } ? Snapshot(store, existing, decision) : null;
         var version = existing is null ? 1 : existing.Version + 1;
         var ticks = gate.NextTicks();
         body.Id = id;
@@ -260,7 +301,22 @@ public sealed partial class FhirService(
         body.Meta.LastUpdated = new DateTimeOffset(ticks, TimeSpan.Zero);
         var entries = index(body);
         var json = FhirSerializer.ToJson(body);
-        return store.Write(existing, type, id, version, ticks, method, json, entries);
+        var stored = store.Write(existing, type, id, version, ticks, method, json, entries);
+        if (decision?.CheckWrite(before, new StoredResourceOracle(store, stored, search)) is { } denial)
+            throw AccessEnforcement.Forbidden(denial);
+        return stored;
+    }
+
+    /// <summary>
+    /// The stored version's answers to the decision's questions, taken before the write replaces its index rows
+    /// (questions not asked then answer false: fail closed).
+    /// </summary>
+    private IResourceOracle Snapshot(ResourceStore store, StoredResource existing, AccessDecision decision)
+    {
+        var snapshot = new SnapshotOracle(new StoredResourceOracle(store, existing, search));
+        decision.For(existing.Type, decision.Permission).Matches(snapshot);
+        snapshot.Freeze();
+        return snapshot;
     }
 
     private static FhirResponse Written(StoredResource stored, int status) =>

@@ -178,6 +178,15 @@ public sealed class ResourceStore(SqliteConnection connection, SqliteTransaction
         return (long)cmd.ExecuteScalar()!;
     }
 
+    /// <summary>Whether the current version of <paramref name="key"/> references <paramref name="type"/>/<paramref name="id"/> through one of the parameters.</summary>
+    public bool References(long key, int[] paramIds, string type, string id)
+    {
+        var cmd = Command(
+            "SELECT EXISTS (SELECT 1 FROM idx_reference WHERE res_key = $k AND param_id IN (SELECT value FROM json_each($p)) AND target_type = $t AND target_id = $i)",
+            ("$k", key), ("$p", System.Text.Json.JsonSerializer.Serialize(paramIds)), ("$t", type), ("$i", id));
+        return (long)cmd.ExecuteScalar()! == 1;
+    }
+
     public bool IsEmpty()
     {
         var cmd = Command("SELECT NOT EXISTS (SELECT 1 FROM resources)");

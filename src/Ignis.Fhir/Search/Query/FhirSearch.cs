@@ -4,6 +4,8 @@ using Ignis.Fhir.Compartments;
 using Ignis.Fhir.Engine;
 using Ignis.Fhir.Serialization;
 using Ignis.Fhir.Storage;
+using Ignis.Smart.Access;
+using Ignis.Smart.Scopes;
 
 namespace Ignis.Fhir.Search.Query;
 
@@ -13,12 +15,16 @@ namespace Ignis.Fhir.Search.Query;
 /// </summary>
 public sealed class FhirSearch(SearchParameterRegistry registry) : IFhirSearch
 {
-    public IReadOnlyList<StoredResource> Find(ResourceStore store, string type, IReadOnlyList<KeyValuePair<string, string>> criteria, int limit)
+    public IReadOnlyList<StoredResource> Find(ResourceStore store, string type, IReadOnlyList<KeyValuePair<string, string>> criteria, int limit,
+        AccessDecision? decision)
     {
         try
         {
+            var request = SearchParser.Parse(type, criteria.Where(kv => kv.Key is not ("_format" or "_pretty")).ToList(), SearchHandling.Strict, registry);
+            if (request.HasErrors) throw Invalid(request.Issues);
+            if (decision is not null) AccessEnforcement.Restrict(request, decision, ScopePermissions.Search, registry);
             // Microsoft.Data.Sqlite completes these synchronously; the interactions run synchronously inside the write lock.
-            return SearchEngine.FindAsync(store.Connection, store.Transaction, type, criteria, limit).GetAwaiter().GetResult();
+            return SearchEngine.FindAsync(store.Connection, store.Transaction, request, limit).GetAwaiter().GetResult();
         }
         catch (SearchRequestException e)
         {
@@ -32,6 +38,7 @@ public sealed class FhirSearch(SearchParameterRegistry registry) : IFhirSearch
         var request = SearchParser.Parse(fhirRequest.Type, fhirRequest.Query, handling, registry);
         if (request.HasErrors) throw Invalid(request.Issues);
 
+        if (fhirRequest.Decision is { } decision) AccessEnforcement.Restrict(request, decision, decision.Permission, registry);
         var path = fhirRequest.Type ?? "";
         if (fhirRequest.Interaction == Interaction.SearchCompartment)
         {

@@ -122,6 +122,14 @@ public static class SearchEngine
     {
         var request = SearchParser.Parse(resourceType, query, SearchHandling.Strict);
         if (request.HasErrors) throw new SearchRequestException(request.Issues);
+        return await FindAsync(connection, tx, request, limit, ct);
+    }
+
+    /// <summary>The first <paramref name="limit"/> matches of a parsed request (with its restrictions), in res_key order.</summary>
+    public static async Task<IReadOnlyList<StoredResource>> FindAsync(
+        SqliteConnection connection, SqliteTransaction? tx, SearchRequest request, int limit, CancellationToken ct = default)
+    {
+        if (request.HasErrors) throw new SearchRequestException(request.Issues);
         var sql = new SqlCompiler(request);
         var where = (await BuildAsync(connection, tx, sql, request, defaultOrder: true, ct)).Where;
         var keys = await connection.QueryAsync<long>(new CommandDefinition(
