@@ -387,8 +387,20 @@ public sealed partial class FhirService(
             }
         }
 
-        if (request.Interaction == Interaction.HistoryInstance && store.ReadCurrent(request.Type!, request.Id!) is null)
-            throw FhirException.NotFound($"{request.Type}/{request.Id} is not known.");
+        if (request.Interaction == Interaction.HistoryInstance)
+        {
+            var current = store.ReadCurrent(request.Type!, request.Id!) ?? throw FhirException.NotFound($"{request.Type}/{request.Id} is not known.");
+            RequireVisible(store, request, current);
+        }
+        else if (request.Decision is { } decision)
+        {
+            // Old versions have no index rows, so history across resources cannot be filtered by compartment or
+            // granular scope: it is open only to grants that reach every row of every type involved.
+            var types = request.Type is { } t ? [t] : registry.ResourceTypes;
+            if ((request.Type is null && decision.AllowedTypes is not null) || types.Any(type => !decision.For(type).IsUnrestricted))
+                throw new FhirException(HttpStatusCode.Forbidden, OperationOutcome.IssueType.Forbidden,
+                    "History across resources needs a grant to every resource of the types involved; use search, or the history of one resource.");
+        }
 
         var rows = store.History(request.Type, request.Id, since, at, before, count + 1);
         var bundle = new Bundle { Type = Bundle.BundleType.History, Id = Guid.NewGuid().ToString(), Meta = new Meta { LastUpdated = DateTimeOffset.UtcNow } };
