@@ -27,6 +27,7 @@ public static partial class AuthServiceCollectionExtensions
             .Validate(o => o.PruneInterval > TimeSpan.Zero, "Ignis:Auth:PruneInterval must be positive, e.g. 01:00:00.")
             .ValidateOnStart();
         services.TryAddSingletonTimeProvider();
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
 
         services.AddDbContext<AuthDbContext>((sp, o) =>
         {
@@ -130,7 +131,8 @@ public static partial class AuthServiceCollectionExtensions
         services.AddSingleton<ICapabilityContributor>(sp => sp.GetRequiredService<SmartDiscovery>());
         services.AddHostedService<TokenPruning>();
 
-        services.AddRazorPages();
+        // The pages live in this assembly, which is not the entry assembly when tests host the server.
+        services.AddRazorPages().AddApplicationPart(typeof(AuthServiceCollectionExtensions).Assembly);
         services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "ignis.antiforgery";

@@ -21,6 +21,7 @@ public static class SmartServerHandlers
         RequirePkceForPublicClients.Descriptor,
         IssueRefreshTokenForOnlineAccess.Descriptor,
         AlwaysReturnScope.Descriptor,
+        RejectWidenedRefreshScopes.Descriptor,
         IntrospectionCallerMayReadToken.Descriptor,
         AttachSmartIntrospectionClaims.Descriptor,
     ];
@@ -160,6 +161,28 @@ public static class SmartServerHandlers
             if (string.IsNullOrEmpty(context.ClientId) && principal.GetPresenters() is [var presenter, ..]) context.ClientId = presenter;
             foreach (var type in (string[])[SmartPrincipalFactory.FhirUserClaim, SmartPrincipalFactory.PatientClaim, SmartPrincipalFactory.EncounterClaim])
                 if (principal.GetClaim(type) is { } value) context.Claims[type] = value;
+            return default;
+        }
+    }
+
+    /// <summary>
+    /// RFC 6749 §6 and §5.2: a refresh asking for more than was granted is invalid_scope (OpenIddict answers
+    /// invalid_grant, which tells the app its refresh token is dead when it is not).
+    /// </summary>
+    public sealed class RejectWidenedRefreshScopes : IOpenIddictServerHandler<ValidateTokenRequestContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
+            OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
+                .UseSingletonHandler<RejectWidenedRefreshScopes>()
+                .SetOrder(Exchange.ValidateGrantedScopes.Descriptor.Order - 1)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+        public ValueTask HandleAsync(ValidateTokenRequestContext context)
+        {
+            if (context.Request.IsRefreshTokenGrantType() && context.RefreshTokenPrincipal is { } principal
+                && context.Request.GetScopes().Any(s => !principal.HasScope(s)))
+                context.Reject(Errors.InvalidScope, "A refresh cannot add scopes that were not granted.");
             return default;
         }
     }

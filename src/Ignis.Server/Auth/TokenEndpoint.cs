@@ -94,7 +94,9 @@ public sealed class TokenEndpoint(
         if (stored.GetAuthorizationId() is not { } authorizationId) return;
         await foreach (var token in tokens.FindByAuthorizationIdAsync(authorizationId))
         {
-            if (await tokens.HasTypeAsync(token, TokenTypeHints.AccessToken) && await tokens.HasStatusAsync(token, Statuses.Valid))
+            // OpenIddict stores the RFC 8693 type identifier; older rows may hold the short hint.
+            var type = await tokens.GetTypeAsync(token);
+            if ((type is TokenTypeIdentifiers.AccessToken or TokenTypeHints.AccessToken) && await tokens.HasStatusAsync(token, Statuses.Valid))
                 await tokens.TryRevokeAsync(token);
         }
     }

@@ -26,6 +26,8 @@ public sealed class IgnisServer : IAsyncDisposable
     public string DataDirectory { get; }
     public Uri Origin { get; }
     public HttpClient Client { get; }
+    /// <summary>The server's services, for arranging state a test cannot reach over HTTP (e.g. registering a client).</summary>
+    public IServiceProvider Services => _app.Services;
     public string FhirBase => new Uri(Origin, "/fhir").ToString();
 
     public static async Task<IgnisServer> StartAsync(params string[] extraArgs)
@@ -46,6 +48,16 @@ public sealed class IgnisServer : IAsyncDisposable
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
+}
+
+/// <summary>One server per test class, seeded with the demo users, clients and records (--demo).</summary>
+public sealed class DemoServerFixture : IAsyncLifetime
+{
+    public IgnisServer Server { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync() => Server = await IgnisServer.StartAsync("--demo");
+
+    public ValueTask DisposeAsync() => Server.DisposeAsync();
 }
 
 /// <summary>One server per test class.</summary>
