@@ -28,6 +28,7 @@ public static partial class AuthServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddSingletonTimeProvider();
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
+        builder.Logging.AddFilter("OpenIddict", LogLevel.Warning);
 
         services.AddDbContext<AuthDbContext>((sp, o) =>
         {
