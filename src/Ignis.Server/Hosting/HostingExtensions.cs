@@ -2,6 +2,7 @@ using Hl7.Fhir.Model;
 using Ignis.Fhir.Engine;
 using Ignis.Fhir.Serialization;
 using Ignis.Fhir.Storage;
+using Ignis.Server.Auth;
 using Ignis.Server.Demo;
 using Ignis.Server.Fhir;
 using Microsoft.Extensions.Options;
@@ -68,11 +69,14 @@ public static partial class HostingExtensions
         LogMigrated(logger, database.Path, from, FhirDatabase.LatestVersion);
 
         var options = app.Services.GetRequiredService<IOptions<IgnisOptions>>().Value;
+        var seeded = 0;
         if (options.Demo)
         {
-            var seeded = DemoData.SeedIfEmptyAsync(app.Services.GetRequiredService<FhirService>(), database).GetAwaiter().GetResult();
+            seeded = DemoData.SeedIfEmptyAsync(app.Services.GetRequiredService<FhirService>(), database).GetAwaiter().GetResult();
             if (seeded > 0) LogSeeded(logger, seeded);
         }
+        // Demo users and clients only come with the demo record on an empty database, never onto real data.
+        app.InitializeIgnisAuthAsync(seedDemo: seeded > 0).GetAwaiter().GetResult();
         return app;
     }
 }
