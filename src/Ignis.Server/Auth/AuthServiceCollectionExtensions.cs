@@ -108,6 +108,14 @@ public static partial class AuthServiceCollectionExtensions
                     .EnableEndSessionEndpointPassthrough()
                     // Plain http is limited to loopback (or allowed by Ignis:Auth:AllowInsecureHttp) by TransportPolicy.
                     .DisableTransportSecurityRequirement();
+            })
+            // The resource server in the same process: signature, issuer and lifetime from the local server's keys;
+            // token entry validation so a revoked or refreshed-away token stops working at once.
+            .AddValidation(o =>
+            {
+                o.UseLocalServer();
+                o.UseAspNetCore();
+                o.EnableTokenEntryValidation();
             });
         services.AddOptions<OpenIddictServerOptions>()
             .Configure<IOptions<IgnisOptions>, IOptions<AuthOptions>>((o, ignis, auth) =>

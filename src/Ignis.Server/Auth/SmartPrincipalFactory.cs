@@ -23,6 +23,12 @@ public sealed class SmartPrincipalFactory(IOptions<AuthOptions> options)
     public const string FhirUserClaim = "fhirUser";
     /// <summary>The browser session the grant was made in (ends online_access refresh tokens with it).</summary>
     public const string SessionClaim = "ignis_sid";
+    /// <summary>
+    /// What kind of user the token acts for (patient, practitioner, admin, other), and for a patient user their own
+    /// Patient id: the resource server intersects the scopes with the user's rights without a database lookup.
+    /// </summary>
+    public const string UserKindClaim = "ignis_user";
+    public const string UserPatientClaim = "ignis_patient";
 
     public async Task<ClaimsPrincipal> CreateAsync(HttpContext http, IgnisUser user, IReadOnlyCollection<string> scopes,
         string? patient, string? encounter, string? fhirContext = null)
@@ -37,12 +43,22 @@ public sealed class SmartPrincipalFactory(IOptions<AuthOptions> options)
             .SetClaim(SessionClaim, http.User.FindFirst(SessionClaim)?.Value);
         if (user.FhirUser is { Length: > 0 } fhirUser)
             identity.SetClaim(FhirUserClaim, FhirEndpoints.BaseUrl(http) + "/" + fhirUser);
+        var roles = await http.RequestServices.GetRequiredService<UserManager<IgnisUser>>().GetRolesAsync(user);
+        SetUserKind(identity, user, roles);
         identity.SetScopes(scopes);
         identity.SetResources(FhirEndpoints.BaseUrl(http));
         ApplyLifetimes(identity);
         identity.SetDestinations(Destinations);
-        await Task.CompletedTask;
         return new ClaimsPrincipal(identity);
+    }
+
+    private static void SetUserKind(ClaimsIdentity identity, IgnisUser user, IList<string> roles)
+    {
+        var kind = user.PatientId is not null ? "patient"
+            : user.FhirUser?.StartsWith("Practitioner/", StringComparison.Ordinal) == true || roles.Contains(IgnisRoles.Clinician) ? "practitioner"
+            : roles.Contains(IgnisRoles.Admin) ? "admin"
+            : "other";
+        identity.SetClaim(UserKindClaim, kind).SetClaim(UserPatientClaim, user.PatientId);
     }
 
     /// <summary>
@@ -50,11 +66,12 @@ public sealed class SmartPrincipalFactory(IOptions<AuthOptions> options)
     /// claims (a renamed user or a new fhirUser link shows up at the next refresh) and the scopes narrowed when
     /// the client asked for fewer.
     /// </summary>
-    public ClaimsPrincipal Refresh(HttpContext http, ClaimsPrincipal stored, IgnisUser user, IReadOnlyCollection<string> scopes)
+    public async Task<ClaimsPrincipal> RefreshAsync(HttpContext http, ClaimsPrincipal stored, IgnisUser user, IReadOnlyCollection<string> scopes)
     {
         var identity = (ClaimsIdentity)stored.Identity!;
         identity.SetClaim(Claims.Name, user.UserName).SetClaim(Claims.PreferredUsername, user.UserName);
         identity.SetClaim(FhirUserClaim, user.FhirUser is { Length: > 0 } f ? FhirEndpoints.BaseUrl(http) + "/" + f : null);
+        SetUserKind(identity, user, await http.RequestServices.GetRequiredService<UserManager<IgnisUser>>().GetRolesAsync(user));
         identity.SetScopes(scopes);
         identity.SetResources(FhirEndpoints.BaseUrl(http));
         ApplyLifetimes(identity);
@@ -103,7 +120,7 @@ public sealed class SmartPrincipalFactory(IOptions<AuthOptions> options)
                 yield return OpenIddictConstants.Destinations.AccessToken;
                 yield return OpenIddictConstants.Destinations.IdentityToken;
                 break;
-            case PatientClaim or EncounterClaim:
+            case PatientClaim or EncounterClaim or UserKindClaim or UserPatientClaim:
                 // The resource server binds patient/ scopes to this patient without a lookup.
                 yield return OpenIddictConstants.Destinations.AccessToken;
                 break;

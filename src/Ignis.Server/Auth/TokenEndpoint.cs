@@ -56,7 +56,7 @@ public sealed class TokenEndpoint(
             await RevokeEarlierAccessTokensAsync(stored);
         }
 
-        var principal = principals.Refresh(http, stored, user, scopes);
+        var principal = await principals.RefreshAsync(http, stored, user, scopes);
         var properties = new AuthenticationProperties(items: null, parameters: principals.ResponseParameters(http, principal));
         return Results.SignIn(principal, properties, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }

@@ -14,6 +14,7 @@ public static class IgnisApp
         builder.AddIgnisAuth();
 
         var app = builder.Build();
+        app.RequireLoopbackForAnonymousAccess();
         app.UseIgnisErrorHandling();
         app.UseIgnisAuth();
         app.MapGet("/healthz", () => Results.Text("ok"));

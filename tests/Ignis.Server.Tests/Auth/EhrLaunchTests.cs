@@ -70,7 +70,11 @@ public sealed class EhrLaunchTests(DemoServerFixture fixture) : IClassFixture<De
 
     private async Task<string> FirstEncounterOfAsync(string patient)
     {
-        var bundle = await (await Server.Client.GetAsync($"Encounter?patient={patient}")).BodyAsync();
+        var token = (await SmartApp.PostFormAsync(Server, "/oauth/token",
+            new() { ["grant_type"] = "client_credentials", ["scope"] = "system/*.cruds" }, ("demo-backend", "demo-backend-secret")))["access_token"].Str();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"Encounter?patient={patient}");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        var bundle = await (await Server.Client.SendAsync(request)).BodyAsync();
         return bundle["entry"]![0]!["resource"]!["id"].Str();
     }
 }

@@ -11,7 +11,7 @@ public sealed class SearchFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        Server = await IgnisServer.StartAsync();
+        Server = await IgnisServer.StartAsync(IgnisServer.Open);
         var entries = new List<string>
         {
             Put("Patient", "p-smith", """{"name":[{"family":"Smith","given":["Anna"]}],"gender":"female","birthDate":"1980-05-17","identifier":[{"system":"http://mrn.example","value":"A100","type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"MR"}]}}]}"""),

@@ -33,6 +33,9 @@ public sealed class IgnisServer : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
     public string FhirBase => new Uri(Origin, "/fhir").ToString();
 
+    /// <summary>The FHIR API without access control (loopback only): for tests of FHIR behaviour itself.</summary>
+    public const string Open = "--Ignis:Fhir:Anonymous=Allow";
+
     public static Task<IgnisServer> StartAsync(params string[] extraArgs)
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "ignis-test-" + Guid.NewGuid().ToString("N"));
@@ -70,13 +73,13 @@ public sealed class DemoServerFixture : IAsyncLifetime
     public ValueTask DisposeAsync() => Server.DisposeAsync();
 }
 
-/// <summary>One server per test class.</summary>
+/// <summary>One server per test class, its FHIR API open (no token needed) to test FHIR behaviour.</summary>
 public sealed class ServerFixture : IAsyncLifetime
 {
     public IgnisServer Server { get; private set; } = null!;
     public HttpClient Client => Server.Client;
 
-    public async ValueTask InitializeAsync() => Server = await IgnisServer.StartAsync();
+    public async ValueTask InitializeAsync() => Server = await IgnisServer.StartAsync(IgnisServer.Open);
 
     public ValueTask DisposeAsync() => Server.DisposeAsync();
 }
