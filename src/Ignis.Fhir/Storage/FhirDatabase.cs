@@ -46,8 +46,10 @@ public sealed class FhirDatabase
         connection.Open();
         // synchronous=FULL: a write acknowledged to a client is on disk before the response (kill -9 safe).
         // The page cache is per connection; with up to MaxIdle connections it stays bounded (memory target).
+        // No mmap: every connection maps the file on its own, so a large database showed up many times in RSS
+        // (measured: 2.2 GiB of file pages on the 1,000,000-resource database); the OS page cache serves reads as well.
         using var cmd = connection.CreateCommand();
-        cmd.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-4096; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=268435456;";
+        cmd.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-4096; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=0;";
         cmd.ExecuteNonQuery();
         return connection;
     }
