@@ -42,6 +42,12 @@ public static class FhirAuthentication
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             throw new UnauthorizedException("invalid_request", "Only Bearer tokens are accepted.");
 
+        // Only the validation handler runs for the FHIR API (not the whole authentication middleware, whose cookie and
+        // OpenIddict server handlers cost more than a read): it must see the request before it can authenticate it.
+        var handlers = http.RequestServices.GetRequiredService<IAuthenticationHandlerProvider>();
+        if (await handlers.GetHandlerAsync(http, OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme) is IAuthenticationRequestHandler validation
+            && await validation.HandleRequestAsync())
+            throw new UnauthorizedException("invalid_request", "The request could not be authenticated.");
         var result = await http.AuthenticateAsync(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme);
         if (!result.Succeeded || result.Principal is not { } principal)
             throw new UnauthorizedException("invalid_token", "The access token is not valid: it is malformed, expired, revoked or not issued here.");
