@@ -40,7 +40,7 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
         CheckNoDuplicateTargets(requests);
 
         using var _ = await service.Gate.EnterAsync(ct).ConfigureAwait(false);
-        using var connection = service.Database.Open();
+        using var connection = service.Database.OpenWriter();
         using var tx = connection.BeginTransaction();
         var store = new ResourceStore(connection, tx);
 

@@ -44,7 +44,7 @@ public sealed partial class FhirService(
             if (IsWrite(request.Interaction))
             {
                 using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
-                using var connection = database.Open();
+                using var connection = database.OpenWriter();
                 using var tx = connection.BeginTransaction();
                 var response = Execute(new ResourceStore(connection, tx), request, baseUrl);
                 tx.Commit();

@@ -39,9 +39,11 @@ public sealed class FhirDatabase
     /// An open connection; disposing it returns it to the pool. Connections keep their pragmas and their
     /// prepared statements (<see cref="PooledSqliteConnection.Prepared"/>) between uses.
     /// </summary>
-    public SqliteConnection Open()
+    public SqliteConnection Open() => Open(pooled: true);
+
+    private SqliteConnection Open(bool pooled)
     {
-        if (_idle.TryTake(out var pooled)) return pooled;
+        if (pooled && _idle.TryTake(out var idle)) return idle;
         var connection = new PooledSqliteConnection(_connectionString, this);
         connection.Open();
         // synchronous=FULL: a write acknowledged to a client is on disk before the response (kill -9 safe).
@@ -54,9 +56,29 @@ public sealed class FhirDatabase
         return connection;
     }
 
+    private readonly ConcurrentBag<PooledSqliteConnection> _writers = [];
+
+    /// <summary>
+    /// A connection for writes, which the write gate lets through one at a time. Its page cache is large: a
+    /// transaction Bundle dirties thousands of index pages, and a small cache spills them to the WAL (and
+    /// re-reads them) in the middle of the transaction.
+    /// </summary>
+    public SqliteConnection OpenWriter()
+    {
+        if (_writers.TryTake(out var pooled)) return pooled;
+        var connection = (PooledSqliteConnection)Open(pooled: false);
+        connection.IsWriter = true;
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = "PRAGMA cache_size=-65536;";
+        cmd.ExecuteNonQuery();
+        return connection;
+    }
+
     internal void Return(PooledSqliteConnection connection)
     {
-        if (connection.State == System.Data.ConnectionState.Open && _idle.Count < MaxIdle) _idle.Add(connection);
+        var bag = connection.IsWriter ? _writers : _idle;
+        var max = connection.IsWriter ? 2 : MaxIdle;
+        if (connection.State == System.Data.ConnectionState.Open && bag.Count < max) bag.Add(connection);
         else connection.Close(true);
     }
 
@@ -64,6 +86,7 @@ public sealed class FhirDatabase
     public void ClearPool()
     {
         while (_idle.TryTake(out var c)) c.Close(true);
+        while (_writers.TryTake(out var w)) w.Close(true);
     }
 
     /// <summary>Creates the database or upgrades it to <see cref="LatestVersion"/>; returns the version it found.</summary>

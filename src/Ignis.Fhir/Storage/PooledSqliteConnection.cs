@@ -13,6 +13,9 @@ public sealed class PooledSqliteConnection : SqliteConnection
     private readonly Dictionary<string, SqliteCommand> _prepared = new(StringComparer.Ordinal);
     private bool _closing;
 
+    /// <summary>A connection of the writers' pool (larger page cache).</summary>
+    internal bool IsWriter { get; set; }
+
     internal PooledSqliteConnection(string connectionString, FhirDatabase owner) : base(connectionString) => _owner = owner;
 
     /// <summary>
