@@ -258,7 +258,7 @@ public static class SearchEngine
     /// Without an explicit _total=accurate, counting stops here and a larger result has no total (R4 lets a
     /// server leave it out): an exact count of a very large result costs more than the page itself.
     /// </summary>
-    public const int AutoTotalLimit = 10_000;
+    public const int AutoTotalLimit = 1_000;
 
     private static async Task<int> CountAsync(SqliteConnection connection, SqliteTransaction? tx, SqlCompiler sql, QueryPlan plan, CancellationToken ct) =>
         await connection.ExecuteScalarAsync<int>(new CommandDefinition(plan.CountSql, sql.Parameters, transaction: tx, cancellationToken: ct));
