@@ -13,6 +13,8 @@ CREATE TABLE resources (
 );
 CREATE UNIQUE INDEX ux_resources_type_id ON resources(type, id);
 CREATE INDEX ix_resources_type_updated ON resources(type, last_updated);
+-- (type, deleted, res_key): a type's current resources in res_key order, the default search order.
+CREATE INDEX ix_resources_type_key ON resources(type, deleted);
 
 CREATE TABLE history (
     seq          INTEGER PRIMARY KEY AUTOINCREMENT, -- global order of every write

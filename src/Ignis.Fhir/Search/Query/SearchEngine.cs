@@ -1,0 +1,375 @@
+using System.Data.Common;
+using Dapper;
+using Hl7.Fhir.Model;
+using Ignis.Fhir.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Ignis.Fhir.Search.Query;
+
+/// <summary>A page of search results.</summary>
+/// <param name="Matches">The matching resources of this page, in order (none for _summary=count).</param>
+/// <param name="Included">Resources added by _include/_revinclude, each once and never one of <paramref name="Matches"/>.</param>
+/// <param name="Total">The number of matches, when asked for (_total=accurate, the default, or _summary=count).</param>
+/// <param name="NextCursor">The value of <see cref="SearchParser.CursorParameter"/> for the next page, or null on the last page.</param>
+/// <param name="PreviousCursor">The same for the previous page, or null on the first page.</param>
+public sealed record SearchResult(
+    IReadOnlyList<StoredResource> Matches,
+    IReadOnlyList<StoredResource> Included,
+    int? Total,
+    string? NextCursor,
+    string? PreviousCursor);
+
+/// <summary>The search could not be parsed; <see cref="Issues"/> say why (the caller answers 400).</summary>
+public sealed class SearchRequestException(IReadOnlyList<SearchIssue> issues)
+    : Exception("The search is not valid: " + string.Join("; ", issues.Select(i => i.Message)))
+{
+    public IReadOnlyList<SearchIssue> Issues { get; } = issues;
+}
+
+/// <summary>
+/// Runs a <see cref="SearchRequest"/> against the SQLite index tables.
+/// The query is driven by the most selective AND-term (<c>r.res_key IN (SELECT res_key FROM idx_… WHERE …)</c>, chosen
+/// by a bounded row-count probe), the other terms are EXISTS probes through the index tables' res_key indexes.
+/// Pages are keyset-based: the cursor holds the sort values and res_key of the row to continue from.
+/// </summary>
+public static class SearchEngine
+{
+    /// <summary>A term whose probe reaches this many rows counts as unselective.</summary>
+    internal const int ProbeLimit = 1000;
+
+    /// <summary>Rounds of _include:iterate / _revinclude:iterate after the first.</summary>
+    public const int MaxIncludeIterations = 3;
+
+    /// <summary>At most this many resources are included per page; the rest are left out.</summary>
+    public const int MaxIncluded = 1000;
+
+    private const string Columns = "res_key, type, id, version, last_updated, deleted, body";
+
+    public static async Task<SearchResult> ExecuteAsync(SqliteConnection connection, SearchRequest request, CancellationToken ct)
+    {
+        if (request.HasErrors)
+            throw new InvalidOperationException("The search request has errors (SearchRequest.HasErrors); answer them instead of executing it.");
+
+        var sql = new SqlCompiler(request);
+        var where = await BuildWhereAsync(connection, sql, request, request.Sort.Count == 0, ct);
+        if (request.CountOnly)
+            return new SearchResult([], [], await CountAsync(connection, sql, where, ct), null, null);
+
+        var cursor = request.Cursor;
+        var backward = cursor?.Before ?? false;
+        var page = await PageAsync(connection, sql, request, where, cursor, backward, request.Count + 1, ct);
+        var hasMore = page.Count > request.Count;
+        if (hasMore) page.RemoveAt(page.Count - 1);
+        if (backward) page.Reverse();
+
+        string? next = null, previous = null;
+        var signature = SearchCursor.SignatureOf(request.Sort);
+        int? total = null;
+        if (request.Total == SearchTotal.Accurate)
+        {
+            total = cursor?.Total;
+            if (total is null && cursor is null && !hasMore) total = page.Count;
+            total ??= await CountAsync(connection, sql, where, ct);
+        }
+
+        if (page.Count > 0)
+        {
+            SearchCursor After(PageRow row) => new(false, row.SortValues, row.Key, signature, total);
+            SearchCursor Before(PageRow row) => new(true, row.SortValues, row.Key, signature, total);
+            if (!backward)
+            {
+                if (hasMore) next = After(page[^1]).Encode();
+                if (cursor is not null && await ExistsAsync(connection, request, Before(page[0]), ct))
+                    previous = Before(page[0]).Encode();
+            }
+            else
+            {
+                if (hasMore) previous = Before(page[0]).Encode();
+                if (await ExistsAsync(connection, request, After(page[^1]), ct))
+                    next = After(page[^1]).Encode();
+            }
+        }
+        else if (cursor is not null)
+        {
+            // An empty page reached through a cursor still links back to where the client came from.
+            var back = new SearchCursor(!cursor.Before, cursor.Values, cursor.Key, signature, total);
+            if (await ExistsAsync(connection, request, back, ct))
+            {
+                if (cursor.Before) next = back.Encode();
+                else previous = back.Encode();
+            }
+        }
+
+        var matches = await LoadAsync(connection, page.Select(p => p.Key).ToList(), ct);
+        var included = await IncludeAsync(connection, request, matches, ct);
+        return new SearchResult(matches, included, total, next, previous);
+    }
+
+    /// <summary>
+    /// Finds at most <paramref name="limit"/> current resources of <paramref name="resourceType"/> matching
+    /// <paramref name="query"/> (conditional create, update and delete need to tell 0, 1 and many apart).
+    /// Parsed strictly: an unknown or malformed parameter throws <see cref="SearchRequestException"/>.
+    /// </summary>
+    public static async Task<IReadOnlyList<StoredResource>> FindAsync(
+        SqliteConnection connection, string resourceType, IReadOnlyList<KeyValuePair<string, string>> query, int limit,
+        CancellationToken ct = default)
+    {
+        var request = SearchParser.Parse(resourceType, query, SearchHandling.Strict);
+        if (request.HasErrors) throw new SearchRequestException(request.Issues);
+        var sql = new SqlCompiler(request);
+        var where = await BuildWhereAsync(connection, sql, request, defaultOrder: true, ct);
+        var keys = await connection.QueryAsync<long>(new CommandDefinition(
+            $"SELECT r.res_key FROM resources r WHERE {where} ORDER BY r.res_key LIMIT {Math.Max(0, limit)}",
+            sql.Parameters, cancellationToken: ct));
+        return await LoadAsync(connection, keys.ToList(), ct);
+    }
+
+    /// <summary>Parses a query string such as "identifier=http://x|1&amp;active=true" (If-None-Exist, conditional URLs).</summary>
+    public static Task<IReadOnlyList<StoredResource>> FindAsync(
+        SqliteConnection connection, string resourceType, string queryString, int limit, CancellationToken ct = default) =>
+        FindAsync(connection, resourceType, ParseQueryString(queryString), limit, ct);
+
+    public static List<KeyValuePair<string, string>> ParseQueryString(string queryString)
+    {
+        var list = new List<KeyValuePair<string, string>>();
+        foreach (var pair in queryString.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = pair.IndexOf('=');
+            var key = eq < 0 ? pair : pair[..eq];
+            var value = eq < 0 ? "" : pair[(eq + 1)..];
+            list.Add(new(Uri.UnescapeDataString(key.Replace('+', ' ')), Uri.UnescapeDataString(value.Replace('+', ' '))));
+        }
+        return list;
+    }
+
+    /// <summary>The WHERE clause on resources r: type, not deleted, every criterion and restriction.</summary>
+    private static async Task<string> BuildWhereAsync(
+        SqliteConnection connection, SqlCompiler sql, SearchRequest request, bool defaultOrder, CancellationToken ct)
+    {
+        var typeLevel = request.ResourceType is not null;
+        var fragments = request.Criteria.Select(c => sql.Compile(c, request.Types)).ToList();
+        if (typeLevel) fragments.AddRange(sql.RestrictionFragments(request.ResourceType!));
+
+        Fragment? driver = null;
+        var candidates = typeLevel ? fragments.Where(f => f.Set is not null).ToList() : [];
+        if (candidates.Count > 0)
+        {
+            var estimates = new List<(Fragment F, int Estimate)>();
+            foreach (var f in candidates)
+            {
+                var estimate = f.Probe
+                    ? await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+                        $"SELECT count(*) FROM ({f.Set} LIMIT {ProbeLimit})", sql.Parameters, cancellationToken: ct))
+                    : ProbeLimit - 1;
+                estimates.Add((f, estimate));
+            }
+            var best = estimates.OrderBy(e => e.Estimate).ThenBy(e => e.F.Rank).First();
+            // A term matching many rows is a poor driver for a page in res_key order: walking the type in order
+            // and probing each row finds the first page sooner than materialising the whole set.
+            if (best.Estimate < ProbeLimit || !defaultOrder) driver = best.F;
+        }
+
+        var parts = new List<string>();
+        if (driver is not null)
+        {
+            parts.Add($"r.res_key IN ({driver.Set})");
+            // Unary + keeps SQLite from driving the query by the type index instead of the selective set.
+            parts.Add($"+r.type = {sql.Add(request.ResourceType)}");
+            parts.Add("+r.deleted = 0");
+        }
+        else
+        {
+            if (typeLevel) parts.Add($"r.type = {sql.Add(request.ResourceType)}");
+            else if (request.Types.Count < request.Registry.ResourceTypes.Count())
+                parts.Add($"r.type IN (SELECT value FROM json_each({sql.AddJson(request.Types)}))");
+            parts.Add("r.deleted = 0");
+        }
+        parts.AddRange(fragments.Where(f => f != driver).Select(f => f.Row("r")));
+
+        if (!typeLevel)
+        {
+            if (request.AllowedTypes is { } allowed && request.Types.Any(t => !allowed.Contains(t)))
+                parts.Add($"r.type IN (SELECT value FROM json_each({sql.AddJson(request.Types.Where(allowed.Contains))}))");
+            foreach (var type in request.Restrictions.Select(r => r.ResourceType).Distinct().Where(request.Types.Contains))
+                parts.Add($"(r.type <> {sql.Add(type)} OR {sql.RestrictionRow(type, "r")})");
+        }
+        return string.Join(" AND ", parts);
+    }
+
+    private static async Task<int> CountAsync(SqliteConnection connection, SqlCompiler sql, string where, CancellationToken ct) =>
+        await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+            $"SELECT count(*) FROM resources r WHERE {where}", sql.Parameters, cancellationToken: ct));
+
+    private sealed record PageRow(long Key, object?[] SortValues);
+
+    private static async Task<List<PageRow>> PageAsync(
+        SqliteConnection connection, SqlCompiler sql, SearchRequest request, string where, SearchCursor? cursor,
+        bool backward, int limit, CancellationToken ct)
+    {
+        var (text, parameters) = PageSql(sql, request, where, cursor, backward, limit);
+        var rows = new List<PageRow>();
+        await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(text, parameters, cancellationToken: ct));
+        while (await reader.ReadAsync(ct))
+        {
+            var values = new object?[request.Sort.Count];
+            for (var i = 0; i < values.Length; i++)
+                values[i] = reader.IsDBNull(i + 1) ? null : SortSql.ValueKind(request.Sort[i]) switch
+                {
+                    SortValueKind.Integer => reader.GetInt64(i + 1),
+                    SortValueKind.Real => reader.GetDouble(i + 1),
+                    _ => reader.GetString(i + 1),
+                };
+            rows.Add(new PageRow(reader.GetInt64(0), values));
+        }
+        return rows;
+    }
+
+    /// <summary>The page query: rows after (or, <paramref name="backward"/>, before) the cursor in the result order.</summary>
+    private static (string Sql, DynamicParameters Parameters) PageSql(
+        SqlCompiler sql, SearchRequest request, string where, SearchCursor? cursor, bool backward, int limit)
+    {
+        if (request.Sort.Count == 0)
+        {
+            var keyset = cursor is null ? "" : $" AND r.res_key {(backward ? "<" : ">")} {sql.Add(cursor.Key)}";
+            return ($"SELECT r.res_key FROM resources r WHERE {where}{keyset} ORDER BY r.res_key {(backward ? "DESC" : "ASC")} LIMIT {limit}",
+                sql.Parameters);
+        }
+
+        var select = string.Join(", ", request.Sort.Select((k, i) => $"{sql.SortExpression(k, "r")} AS s{i}"));
+        var order = string.Join(", ", request.Sort.Select((k, i) =>
+            (k.Descending != backward ? $"s{i} DESC" : $"s{i} ASC") + (backward ? " NULLS FIRST" : " NULLS LAST")));
+        var keysetSql = cursor is null ? "" : " WHERE " + Keyset(sql, request.Sort, cursor, backward);
+        var text = $"SELECT k{string.Concat(request.Sort.Select((_, i) => $", s{i}"))} FROM " +
+                   $"(SELECT r.res_key AS k, {select} FROM resources r WHERE {where}){keysetSql} " +
+                   $"ORDER BY {order}, k {(backward ? "DESC" : "ASC")} LIMIT {limit}";
+        return (text, sql.Parameters);
+    }
+
+    /// <summary>
+    /// Rows strictly after (or before) the cursor in the order "sort keys with NULLs last, then res_key ascending":
+    /// OR over i of (keys before i equal AND key i beyond), or all keys equal and res_key beyond.
+    /// </summary>
+    private static string Keyset(SqlCompiler sql, IReadOnlyList<SortKey> sort, SearchCursor c, bool backward)
+    {
+        var alternatives = new List<string>();
+        var equal = new List<string>();
+        for (var i = 0; i < sort.Count; i++)
+        {
+            var s = $"s{i}";
+            var v = c.Values[i];
+            string beyond;
+            if (!backward)
+                beyond = v is null ? "0" : $"({s} {(sort[i].Descending ? "<" : ">")} {sql.Add(v)} OR {s} IS NULL)";
+            else
+                beyond = v is null ? $"{s} IS NOT NULL" : $"{s} {(sort[i].Descending ? ">" : "<")} {sql.Add(v)}";
+            alternatives.Add("(" + string.Join(" AND ", equal.Append(beyond)) + ")");
+            equal.Add(v is null ? $"{s} IS NULL" : $"{s} = {sql.Add(v)}");
+        }
+        alternatives.Add("(" + string.Join(" AND ", equal.Append($"k {(backward ? "<" : ">")} {sql.Add(c.Key)}")) + ")");
+        return "(" + string.Join(" OR ", alternatives) + ")";
+    }
+
+    private static async Task<bool> ExistsAsync(SqliteConnection connection, SearchRequest request, SearchCursor from, CancellationToken ct)
+    {
+        // The WHERE text refers to parameters of the compiler that built it; rebuild it in a fresh compiler.
+        var sql = new SqlCompiler(request);
+        var rebuilt = await BuildWhereAsync(connection, sql, request, request.Sort.Count == 0, ct);
+        var (text, parameters) = PageSql(sql, request, rebuilt, from, from.Before, 1);
+        var found = await connection.QueryAsync<long>(new CommandDefinition(text, parameters, cancellationToken: ct));
+        return found.Any();
+    }
+
+    private static async Task<List<StoredResource>> LoadAsync(SqliteConnection connection, IReadOnlyList<long> keys, CancellationToken ct)
+    {
+        if (keys.Count == 0) return [];
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = $"SELECT {Columns} FROM resources WHERE res_key IN (SELECT value FROM json_each(@keys))";
+        cmd.Parameters.AddWithValue("@keys", System.Text.Json.JsonSerializer.Serialize(keys));
+        var byKey = new Dictionary<long, StoredResource>(keys.Count);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) byKey[reader.GetInt64(0)] = Read(reader);
+        return keys.Where(byKey.ContainsKey).Select(k => byKey[k]).ToList();
+    }
+
+    private static StoredResource Read(DbDataReader r) => new(
+        r.GetInt64(0), r.GetString(1), r.GetString(2), (int)r.GetInt64(3), r.GetInt64(4), r.GetInt64(5) != 0,
+        r.IsDBNull(6) ? null : r.GetString(6));
+
+    /// <summary>
+    /// _include and _revinclude for the page: first from the matches, then :iterate rounds from what was just added.
+    /// Every candidate passes the request's type limit and restrictions before it is loaded.
+    /// </summary>
+    private static async Task<List<StoredResource>> IncludeAsync(
+        SqliteConnection connection, SearchRequest request, IReadOnlyList<StoredResource> matches, CancellationToken ct)
+    {
+        if (matches.Count == 0 || (request.Includes.Count == 0 && request.RevIncludes.Count == 0)) return [];
+        var seen = new HashSet<long>(matches.Select(m => m.ResKey));
+        var included = new List<StoredResource>();
+        IReadOnlyList<StoredResource> sources = matches;
+        for (var round = 0; round <= MaxIncludeIterations && sources.Count > 0 && included.Count < MaxIncluded; round++)
+        {
+            var specs = request.Includes.Concat(request.RevIncludes).Where(s => round == 0 || s.Iterate).ToList();
+            if (specs.Count == 0) break;
+            var candidates = new List<(long Key, string Type)>();
+            foreach (var spec in specs)
+            {
+                var keys = spec.Reverse
+                    ? sources.Select(s => s.ResKey).ToList()
+                    : sources.Where(s => s.Type == spec.SourceType).Select(s => s.ResKey).ToList();
+                if (keys.Count == 0) continue;
+                candidates.AddRange(await IncludeCandidatesAsync(connection, spec, keys, ct));
+            }
+            var fresh = candidates.Where(c => seen.Add(c.Key)).ToList();
+            var allowed = await FilterRestrictedAsync(connection, request, fresh, ct);
+            var loaded = await LoadAsync(connection, allowed.Take(MaxIncluded - included.Count).ToList(), ct);
+            included.AddRange(loaded);
+            sources = loaded;
+        }
+        return included;
+    }
+
+    private static async Task<IEnumerable<(long Key, string Type)>> IncludeCandidatesAsync(
+        SqliteConnection connection, IncludeSpec spec, IReadOnlyList<long> keys, CancellationToken ct)
+    {
+        var p = new DynamicParameters();
+        p.Add("@keys", System.Text.Json.JsonSerializer.Serialize(keys));
+        p.Add("@pids", System.Text.Json.JsonSerializer.Serialize(spec.Params.Select(x => x.Id)));
+        p.Add("@target", spec.TargetType);
+        p.Add("@limit", MaxIncluded);
+        var text = spec.Reverse
+            ? "SELECT DISTINCT x.res_key, s.type FROM resources m " +
+              "JOIN idx_reference x ON x.param_id IN (SELECT value FROM json_each(@pids)) AND x.target_id = m.id AND x.target_type = m.type " +
+              "JOIN resources s ON s.res_key = x.res_key " +
+              "WHERE m.res_key IN (SELECT value FROM json_each(@keys)) AND s.deleted = 0 AND (@target IS NULL OR m.type = @target) " +
+              "ORDER BY x.res_key LIMIT @limit"
+            : "SELECT DISTINCT t.res_key, t.type FROM idx_reference x " +
+              "JOIN resources t ON t.type = x.target_type AND t.id = x.target_id " +
+              "WHERE x.res_key IN (SELECT value FROM json_each(@keys)) AND x.param_id IN (SELECT value FROM json_each(@pids)) " +
+              "AND t.deleted = 0 AND (@target IS NULL OR x.target_type = @target) ORDER BY t.res_key LIMIT @limit";
+        var rows = await connection.QueryAsync<(long, string)>(new CommandDefinition(text, p, cancellationToken: ct));
+        return rows;
+    }
+
+    private static async Task<List<long>> FilterRestrictedAsync(
+        SqliteConnection connection, SearchRequest request, List<(long Key, string Type)> candidates, CancellationToken ct)
+    {
+        var result = new HashSet<long>();
+        foreach (var group in candidates.GroupBy(c => c.Type))
+        {
+            var sql = new SqlCompiler(request);
+            var restriction = sql.RestrictionRow(group.Key, "r");
+            if (restriction is null)
+            {
+                result.UnionWith(group.Select(c => c.Key));
+                continue;
+            }
+            if (restriction == "0") continue;
+            var keys = sql.AddJson(group.Select(c => c.Key));
+            var passed = await connection.QueryAsync<long>(new CommandDefinition(
+                $"SELECT r.res_key FROM resources r WHERE r.res_key IN (SELECT value FROM json_each({keys})) AND {restriction}",
+                sql.Parameters, cancellationToken: ct));
+            result.UnionWith(passed);
+        }
+        return candidates.Where(c => result.Contains(c.Key)).Select(c => c.Key).ToList();
+    }
+}

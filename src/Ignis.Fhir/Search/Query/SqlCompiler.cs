@@ -1,0 +1,368 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Dapper;
+using Hl7.Fhir.Model;
+
+namespace Ignis.Fhir.Search.Query;
+
+/// <summary>
+/// A compiled AND-term. <see cref="Set"/> (when not null) is a <c>SELECT res_key</c> that SQLite can run from an
+/// index, used to drive the query from the most selective term; <see cref="Row"/> is the same condition as a
+/// predicate on a resources row (an EXISTS probe through the index tables' res_key indexes), used for the others.
+/// </summary>
+internal sealed record Fragment(string? Set, Func<string, string> Row, int Rank, bool Probe);
+
+/// <summary>
+/// Builds parameterised SQL for criteria. Every client value goes into <see cref="Parameters"/>; only
+/// identifiers this class chooses (table and column names, parameter names) are written into the SQL text.
+/// </summary>
+internal sealed class SqlCompiler(SearchRequest request)
+{
+    private int _next;
+
+    public DynamicParameters Parameters { get; } = new();
+
+    public string Add(object? value)
+    {
+        var name = "@p" + _next++.ToString(CultureInfo.InvariantCulture);
+        Parameters.Add(name, value);
+        return name;
+    }
+
+    public string AddJson<T>(IEnumerable<T> values) => Add(JsonSerializer.Serialize(values.ToArray()));
+
+    /// <summary>The restriction on <paramref name="type"/> as a predicate on <paramref name="alias"/>, or null when unrestricted.</summary>
+    public string? RestrictionRow(string type, string alias)
+    {
+        if (request.AllowedTypes is { } allowed && !allowed.Contains(type)) return "0";
+        var parts = new List<string>();
+        foreach (var r in request.Restrictions.Where(r => r.ResourceType == type))
+        {
+            if (r.AnyOf.Count == 0) return "0";
+            parts.Add("(" + string.Join(" OR ", r.AnyOf.Select(c => Compile(c, [type]).Row(alias))) + ")");
+        }
+        return parts.Count == 0 ? null : string.Join(" AND ", parts);
+    }
+
+    /// <summary>The restrictions on <paramref name="type"/> as fragments (one per restriction), for driving a query.</summary>
+    public List<Fragment> RestrictionFragments(string type)
+    {
+        var list = new List<Fragment>();
+        if (request.AllowedTypes is { } allowed && !allowed.Contains(type))
+        {
+            list.Add(new Fragment(null, _ => "0", 0, false));
+            return list;
+        }
+        foreach (var r in request.Restrictions.Where(r => r.ResourceType == type))
+        {
+            if (r.AnyOf.Count == 0)
+            {
+                list.Add(new Fragment(null, _ => "0", 0, false));
+                continue;
+            }
+            var fs = r.AnyOf.Select(c => Compile(c, [type])).ToList();
+            var set = fs.All(f => f.Set is not null) ? string.Join(" UNION ALL ", fs.Select(f => f.Set)) : null;
+            list.Add(new Fragment(set, a => "(" + string.Join(" OR ", fs.Select(f => f.Row(a))) + ")", fs.Max(f => f.Rank), false));
+        }
+        return list;
+    }
+
+    public Fragment Compile(SearchCriterion criterion, IReadOnlyList<string> types) => criterion switch
+    {
+        ParameterCriterion p => CompileParameter(p, types),
+        ChainCriterion c => CompileChain(c),
+        HasCriterion h => CompileHas(h, types[0]),
+        _ => throw new InvalidOperationException("Unknown criterion " + criterion.GetType().Name),
+    };
+
+    private string ParamIds(IReadOnlyList<SearchParam> ps) =>
+        ps.Count == 1 ? "param_id = " + Add(ps[0].Id) : "param_id IN (SELECT value FROM json_each(" + AddJson(ps.Select(p => p.Id)) + "))";
+
+    private string TypeFilter(IReadOnlyList<string> types) =>
+        types.Count == 1 ? "type = " + Add(types[0]) : "type IN (SELECT value FROM json_each(" + AddJson(types) + "))";
+
+    public static string Table(SearchParamType type) => type switch
+    {
+        SearchParamType.String => "idx_string",
+        SearchParamType.Token => "idx_token",
+        SearchParamType.Date => "idx_date",
+        SearchParamType.Number => "idx_number",
+        SearchParamType.Quantity => "idx_quantity",
+        SearchParamType.Reference => "idx_reference",
+        SearchParamType.Uri => "idx_uri",
+        SearchParamType.Composite => "idx_composite",
+        _ => throw new InvalidOperationException($"No index table for {type} parameters."),
+    };
+
+    private Fragment CompileParameter(ParameterCriterion c, IReadOnlyList<string> types)
+    {
+        if (c.Code == "_id") return CompileId(c, types);
+        if (c.Code == "_lastUpdated") return CompileLastUpdated(c, types);
+
+        var table = Table(c.Type);
+        var pid = ParamIds(c.Params);
+        if (c.Missing is { } missing)
+        {
+            var exists = $"EXISTS (SELECT 1 FROM {table} WHERE res_key = {{0}}.res_key AND {pid})";
+            return missing
+                ? new Fragment(null, a => "NOT " + string.Format(CultureInfo.InvariantCulture, exists, a), 9, false)
+                : new Fragment($"SELECT res_key FROM {table} WHERE {pid}", a => string.Format(CultureInfo.InvariantCulture, exists, a), 9, true);
+        }
+
+        var predicates = c.AnyOf.Select(v => Predicate(c, v)).ToList();
+        var any = predicates.Count == 1 ? predicates[0] : "(" + string.Join(" OR ", predicates) + ")";
+        string Probe(string a) => $"EXISTS (SELECT 1 FROM {table} WHERE res_key = {a}.res_key AND {pid} AND {any})";
+        if (c.Modifier == SearchModifier.Not)
+            return new Fragment(null, a => "NOT " + Probe(a), 9, false);
+
+        var set = string.Join(" UNION ALL ", predicates.Select(p => $"SELECT res_key FROM {table} WHERE {pid} AND {p}"));
+        return new Fragment(set, Probe, Rank(c), true);
+    }
+
+    private static int Rank(ParameterCriterion c) => (c.Type, c.Modifier) switch
+    {
+        (SearchParamType.Reference, _) => 1,
+        (SearchParamType.Token, SearchModifier.Text) => 8,
+        (SearchParamType.Token, _) => 2,
+        (SearchParamType.String, SearchModifier.Contains) => 8,
+        (SearchParamType.String, SearchModifier.Exact) => 3,
+        (SearchParamType.Uri, _) => 3,
+        (SearchParamType.Composite, _) => 4,
+        (SearchParamType.String, _) => 4,
+        (SearchParamType.Quantity, _) => 5,
+        (SearchParamType.Number, _) => 6,
+        _ => 7,
+    };
+
+    private Fragment CompileId(ParameterCriterion c, IReadOnlyList<string> types)
+    {
+        if (c.Missing is { } missing) return new Fragment(null, _ => missing ? "0" : "1", 9, false);
+        var ids = AddJson(c.AnyOf.Cast<TokenSearchValue>().Select(v => v.Code));
+        var inList = $"id IN (SELECT value FROM json_each({ids}))";
+        if (c.Modifier == SearchModifier.Not) return new Fragment(null, a => $"{a}.{inList.Replace("id IN", "id NOT IN")}", 9, false);
+        var set = types.Count == 1 ? $"SELECT res_key FROM resources WHERE {TypeFilter(types)} AND {inList}" : null;
+        return new Fragment(set, a => $"{a}.{inList}", 0, set is not null);
+    }
+
+    private Fragment CompileLastUpdated(ParameterCriterion c, IReadOnlyList<string> types)
+    {
+        if (c.Missing is { } missing) return new Fragment(null, _ => missing ? "0" : "1", 9, false);
+        var predicates = c.AnyOf.Cast<DateSearchValue>().Select(v => DatePredicate(v, "last_updated", "last_updated")).ToList();
+        var any = "(" + string.Join(" OR ", predicates) + ")";
+        var set = types.Count == 1 ? $"SELECT res_key FROM resources WHERE {TypeFilter(types)} AND {any}" : null;
+        return new Fragment(set, a => any.Replace("last_updated", a + ".last_updated"), 7, set is not null);
+    }
+
+    private Fragment CompileChain(ChainCriterion c)
+    {
+        var sets = new List<string>();
+        foreach (var target in c.Targets)
+        {
+            var inner = Compile(target.Inner, [target.Type]);
+            var restriction = RestrictionRow(target.Type, "t");
+            var from = inner.Set is not null ? $"t.res_key IN ({inner.Set}) AND +t.type = {Add(target.Type)}" : $"t.type = {Add(target.Type)} AND {inner.Row("t")}";
+            foreach (var reference in c.References)
+            {
+                sets.Add($"SELECT x.res_key FROM resources t JOIN idx_reference x ON x.param_id = {Add(reference.Id)} " +
+                         $"AND x.target_id = t.id AND x.target_type = t.type WHERE {from} AND t.deleted = 0" +
+                         (restriction is null ? "" : " AND " + restriction));
+            }
+        }
+        var set = string.Join(" UNION ALL ", sets);
+        return new Fragment(set, a => $"{a}.res_key IN ({set})", 5, false);
+    }
+
+    private Fragment CompileHas(HasCriterion h, string targetType)
+    {
+        var inner = Compile(h.Inner, [h.SourceType]);
+        var restriction = RestrictionRow(h.SourceType, "s");
+        var sources = inner.Set is not null
+            ? restriction is null
+                ? inner.Set
+                : $"SELECT s.res_key FROM resources s WHERE s.res_key IN ({inner.Set}) AND {restriction}"
+            : $"SELECT s.res_key FROM resources s WHERE s.type = {Add(h.SourceType)} AND s.deleted = 0 AND {inner.Row("s")}" +
+              (restriction is null ? "" : " AND " + restriction);
+        var set = $"SELECT t.res_key FROM idx_reference x JOIN resources t ON t.type = x.target_type AND t.id = x.target_id " +
+                  $"WHERE x.param_id = {Add(h.Reference.Id)} AND x.target_type = {Add(targetType)} AND x.res_key IN ({sources})";
+        return new Fragment(set, a => $"{a}.res_key IN ({set})", 5, false);
+    }
+
+    private string Predicate(ParameterCriterion c, SearchValue v) => v switch
+    {
+        StringSearchValue s => StringPredicate(c.Modifier, s, "value_norm", "value"),
+        TokenSearchValue t => TokenPredicate(t, "system", "code"),
+        TextSearchValue t => TextPredicate(t.Normalized, "text"),
+        DateSearchValue d => DatePredicate(d, "lo", "hi"),
+        NumberSearchValue n => NumberPredicate(n.Prefix, n.Value, n.Lo, n.Hi, "lo", "hi"),
+        QuantitySearchValue q => QuantityPredicate(q, "system", "code", "lo", "hi"),
+        ReferenceSearchValue r => ReferencePredicate(r),
+        UriSearchValue u => UriPredicate(c.Modifier, u.Uri, "uri"),
+        CompositeSearchValue cv => CompositePredicate(c.Params[0], cv),
+        _ => throw new InvalidOperationException("Unknown value " + v.GetType().Name),
+    };
+
+    // Strings sort by UTF-8 bytes (BINARY collation); every string that starts with v sorts below v + U+10FFFF.
+    private static string PrefixUpperBound(string v) => v + char.ConvertFromUtf32(0x10FFFF);
+
+    private static string LikeEscape(string v) => v.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
+
+    private string StringPredicate(SearchModifier modifier, StringSearchValue s, string normColumn, string? exactColumn) => modifier switch
+    {
+        SearchModifier.Exact when exactColumn is not null => $"{normColumn} = {Add(s.Normalized)} AND {exactColumn} = {Add(s.Raw)}",
+        SearchModifier.Contains => $"{normColumn} LIKE {Add("%" + LikeEscape(s.Normalized) + "%")} ESCAPE '\\'",
+        _ => $"{normColumn} >= {Add(s.Normalized)} AND {normColumn} < {Add(PrefixUpperBound(s.Normalized))}",
+    };
+
+    private string TokenPredicate(TokenSearchValue t, string systemColumn, string codeColumn)
+    {
+        var parts = new List<string>();
+        if (t.Code is not null) parts.Add($"{codeColumn} = {Add(t.Code)}");
+        if (t.SystemGiven) parts.Add(t.System is null ? $"{systemColumn} IS NULL" : $"{systemColumn} = {Add(t.System)}");
+        if (t.TypeSystem is not null) parts.Add($"type_system = {Add(t.TypeSystem)} AND type_code = {Add(t.TypeCode)}");
+        return "(" + string.Join(" AND ", parts) + ")";
+    }
+
+    private string TextPredicate(string normalized, string column)
+    {
+        var v = LikeEscape(normalized);
+        return $"({column} LIKE {Add(v + "%")} ESCAPE '\\' OR {column} LIKE {Add("% " + v + "%")} ESCAPE '\\')";
+    }
+
+    /// <summary>
+    /// R4 §3.1.1.4.3 (date): values are ranges. eq: the value's range lies within the query's; gt/lt: the value
+    /// reaches beyond the query range; ge/le: that or eq; sa/eb: entirely after/before; ap: overlaps the query
+    /// range widened by 10% of its distance from now.
+    /// </summary>
+    internal string DatePredicate(DateSearchValue d, string lo, string hi)
+    {
+        string qlo() => Add(d.Lo);
+        string qhi() => Add(d.Hi);
+        switch (d.Prefix)
+        {
+            case SearchPrefix.Eq: return $"({lo} >= {qlo()} AND {hi} <= {qhi()})";
+            case SearchPrefix.Ne: return $"NOT ({lo} >= {qlo()} AND {hi} <= {qhi()})";
+            case SearchPrefix.Gt: return $"({hi} > {qhi()})";
+            case SearchPrefix.Lt: return $"({lo} < {qlo()})";
+            case SearchPrefix.Ge: return $"({hi} > {qhi()} OR ({lo} >= {qlo()} AND {hi} <= {qhi()}))";
+            case SearchPrefix.Le: return $"({lo} < {qlo()} OR ({lo} >= {qlo()} AND {hi} <= {qhi()}))";
+            case SearchPrefix.Sa: return $"({lo} > {qhi()})";
+            case SearchPrefix.Eb: return $"({hi} < {qlo()})";
+            default:
+            {
+                var now = DateTime.UtcNow.Ticks;
+                var distance = Math.Max(Math.Abs(now - d.Lo), Math.Abs(now - d.Hi));
+                var widen = distance / 10;
+                var from = d.Lo - widen < 0 ? 0 : d.Lo - widen;
+                var to = d.Hi > long.MaxValue - widen ? long.MaxValue : d.Hi + widen;
+                return $"({lo} <= {Add(to)} AND {hi} >= {Add(from)})";
+            }
+        }
+    }
+
+    /// <summary>
+    /// R4 §3.1.1.4.1 (number): a stored value is compared by its midpoint. eq/ne use the range the search value's
+    /// precision implies (100 → [99.5, 100.5)); the ordering prefixes use the exact search value; ap is ±10%.
+    /// </summary>
+    private string NumberPredicate(SearchPrefix prefix, decimal value, double qlo, double qhi, string lo, string hi)
+    {
+        var mid = $"(({lo} + {hi}) / 2.0)";
+        var v = (double)value;
+        switch (prefix)
+        {
+            case SearchPrefix.Eq: return $"({mid} >= {Add(qlo)} AND {mid} < {Add(qhi)})";
+            case SearchPrefix.Ne: return $"NOT ({mid} >= {Add(qlo)} AND {mid} < {Add(qhi)})";
+            case SearchPrefix.Gt or SearchPrefix.Sa: return $"({mid} > {Add(v)})";
+            case SearchPrefix.Lt or SearchPrefix.Eb: return $"({mid} < {Add(v)})";
+            case SearchPrefix.Ge: return $"({mid} >= {Add(v)})";
+            case SearchPrefix.Le: return $"({mid} <= {Add(v)})";
+            default:
+            {
+                var widen = Math.Max(Math.Abs(v) * 0.1, (qhi - qlo) / 2);
+                return $"({mid} >= {Add(v - widen)} AND {mid} <= {Add(v + widen)})";
+            }
+        }
+    }
+
+    private string QuantityPredicate(QuantitySearchValue q, string systemColumn, string codeColumn, string lo, string hi)
+    {
+        var sb = new StringBuilder(NumberPredicate(q.Prefix, q.Value, q.Lo, q.Hi, lo, hi));
+        if (q.Code is not null) sb.Append($" AND {codeColumn} = {Add(q.Code)}");
+        if (q.System is not null) sb.Append($" AND {systemColumn} = {Add(q.System)}");
+        return "(" + sb + ")";
+    }
+
+    private string ReferencePredicate(ReferenceSearchValue r)
+    {
+        var local = r.Id is null ? null
+            : r.Type is null ? $"target_id = {Add(r.Id)}"
+            : $"(target_id = {Add(r.Id)} AND target_type = {Add(r.Type)})";
+        if (r.Url is null) return local!;
+        var url = r.Version is null ? $"url = {Add(r.Url)}" : $"(url = {Add(r.Url)} AND url_version = {Add(r.Version)})";
+        return local is null ? url : $"({url} OR {local})";
+    }
+
+    private string UriPredicate(SearchModifier modifier, string uri, string column) => modifier switch
+    {
+        SearchModifier.Below => $"({column} >= {Add(uri)} AND {column} < {Add(PrefixUpperBound(uri))})",
+        SearchModifier.Above => $"{column} IN (SELECT value FROM json_each({AddJson(AncestorsOf(uri))}))",
+        _ => $"{column} = {Add(uri)}",
+    };
+
+    /// <summary>The URIs <paramref name="uri"/> is "below": itself and each prefix ending at a '/'.</summary>
+    private static List<string> AncestorsOf(string uri)
+    {
+        var list = new List<string> { uri };
+        for (var i = uri.Length - 1; i > 0; i--)
+        {
+            if (uri[i] != '/') continue;
+            list.Add(uri[..i]);
+            list.Add(uri[..(i + 1)]);
+        }
+        return list;
+    }
+
+    private string CompositePredicate(SearchParam param, CompositeSearchValue cv)
+    {
+        var parts = new List<string>();
+        for (var i = 0; i < cv.Components.Count; i++)
+        {
+            var n = (i + 1).ToString(CultureInfo.InvariantCulture);
+            string system = $"c{n}_system", code = $"c{n}_code", lo = $"c{n}_lo", hi = $"c{n}_hi";
+            parts.Add(cv.Components[i] switch
+            {
+                TokenSearchValue t => TokenPredicate(t, system, code),
+                StringSearchValue s => StringPredicate(SearchModifier.None, s, code, null),
+                UriSearchValue u => $"{code} = {Add(u.Uri)}",
+                ReferenceSearchValue r when r.Type is not null && r.Id is not null => $"{code} = {Add(r.Type + "/" + r.Id)}",
+                ReferenceSearchValue r when r.Id is not null => $"({code} = {Add(r.Id)} OR {code} LIKE {Add("%/" + LikeEscape(r.Id))} ESCAPE '\\')",
+                ReferenceSearchValue r => $"{code} = {Add(r.Url)}",
+                DateSearchValue d => DatePredicate(d, lo, hi),
+                NumberSearchValue num => NumberPredicate(num.Prefix, num.Value, num.Lo, num.Hi, lo, hi),
+                QuantitySearchValue q => QuantityPredicate(q, system, code, lo, hi),
+                var other => throw new InvalidOperationException($"Component value {other.GetType().Name} of {param.Code}."),
+            });
+        }
+        return "(" + string.Join(" AND ", parts) + ")";
+    }
+
+    /// <summary>The SQL expression of a sort key for resources row <paramref name="alias"/>: min for ascending, max for descending.</summary>
+    public string SortExpression(SortKey key, string alias)
+    {
+        if (key.Code == "_id") return $"{alias}.id";
+        if (key.Code == "_lastUpdated") return $"{alias}.last_updated";
+        var agg = key.Descending ? "max" : "min";
+        var (table, column) = key.Type switch
+        {
+            SearchParamType.String => ("idx_string", "value_norm"),
+            SearchParamType.Token => ("idx_token", "code"),
+            SearchParamType.Date => ("idx_date", key.Descending ? "hi" : "lo"),
+            SearchParamType.Number => ("idx_number", "(lo + hi) / 2.0"),
+            SearchParamType.Quantity => ("idx_quantity", "(lo + hi) / 2.0"),
+            SearchParamType.Reference => ("idx_reference", "coalesce(url, target_type || '/' || target_id)"),
+            SearchParamType.Uri => ("idx_uri", "uri"),
+            _ => throw new InvalidOperationException($"Cannot sort by {key.Type}."),
+        };
+        return $"(SELECT {agg}({column}) FROM {table} WHERE res_key = {alias}.res_key AND {ParamIds(key.Params)})";
+    }
+}
