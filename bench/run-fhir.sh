@@ -73,6 +73,7 @@ phase_ingest() {
     cat "$LOG_DIR/ingest-c$c.txt" >&2
     result=$(grep '^RESULT' "$LOG_DIR/ingest-c$c.txt" || echo "RESULT failed")
     peak=$(peak_rss_mib "$pid"); sleep 10; rss1=$(rss_mib "$pid")
+    log "ingest: Ignis 10 s after the load: $(rss_parts "$pid"), peak $peak MiB"
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$INGEST_N" "$c" \
       "$(sed -n 's/.*resources_per_s=\([0-9]*\).*/\1/p' <<<"$result")" "$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$result")" \
       "$(sed -n 's/.*errors=\([0-9]*\).*/\1/p' <<<"$result")" "$(sed -n 's/.*bundle_p50_ms=\([0-9.]*\).*/\1/p' <<<"$result")" \
@@ -103,7 +104,7 @@ phase_read() {
   curl -s "http://127.0.0.1:$CEILING_PORT/fhir/Patient/$one" | cmp - "$RESULTS_DIR/patient.json" \
     && log "ceiling serves the same $(wc -c <"$RESULTS_DIR/patient.json") bytes as Ignis's Patient/$one"
   sed "s|^|/fhir/Patient/|" "$ING_DIR/lists/patients.txt" | shuffled_paths "$RESULTS_DIR/read-paths.txt"
-  log "read: Ignis RSS before load $(rss_mib "$pid") MiB"
+  log "read: Ignis before load: $(rss_parts "$pid")"
   # Interleaved passes so that the ceiling and Ignis see the same machine conditions.
   for pass in $(seq 1 "$RUNS"); do
     warm=0; [ "$pass" = 1 ] && warm=$WRK_WARMUP
@@ -111,7 +112,7 @@ phase_read() {
     RUNS=1 WRK_WARMUP=$warm run_wrk ignis-read-one "$pid" "$BASE/Patient/$one"
     RUNS=1 WRK_WARMUP=$warm run_wrk ignis-read-rotating "$pid" -s "$BENCH_DIR/lua/rotate.lua" "http://127.0.0.1:$PORT" -- "$RESULTS_DIR/read-paths.txt"
   done
-  log "read: Ignis RSS after load $(rss_mib "$pid") MiB, peak $(peak_rss_mib "$pid") MiB"
+  log "read: Ignis after load: $(rss_parts "$pid"), peak $(peak_rss_mib "$pid") MiB"
   stop_pid "$cpid"; stop_pid "$pid"
 }
 
@@ -130,6 +131,7 @@ phase_search() {
   local pid lists="$BIG_DB/lists" codes y m
   if [ ! -f "$BIG_DB/built.txt" ]; then log "no large database at $BIG_DB: run bench/build-db.sh first; search skipped"; return 0; fi
   start_ignis ignis-search "$PORT" "$BIG_DB"; pid=$LAST_PID
+  log "search: Ignis idle on the large database: $(rss_parts "$pid")"
   sed 's|.*|/fhir/Observation?patient=&\&category=vital-signs\&_count=50|' "$lists/patients.txt" | shuffled_paths "$RESULTS_DIR/obs-patient.txt"
   sed 's|.*|/fhir/Patient?name=&|' "$lists/name-prefixes.txt" | shuffled_paths "$RESULTS_DIR/patient-name.txt"
   for y in $(seq 2015 2025); do for m in 01 02 03 04 05 06 07 08 09 10 11 12; do
@@ -142,7 +144,7 @@ phase_search() {
   run_wrk search-patient-name "$pid" -s "$BENCH_DIR/lua/rotate.lua" "http://127.0.0.1:$PORT" -- "$RESULTS_DIR/patient-name.txt"
   run_wrk search-obs-code-date "$pid" -s "$BENCH_DIR/lua/rotate.lua" "http://127.0.0.1:$PORT" -- "$RESULTS_DIR/obs-code-date.txt"
   run_wrk read-big-rotating "$pid" -s "$BENCH_DIR/lua/rotate.lua" "http://127.0.0.1:$PORT" -- "$RESULTS_DIR/read-big-paths.txt"
-  log "search: Ignis RSS after load $(rss_mib "$pid") MiB, peak $(peak_rss_mib "$pid") MiB"
+  log "search: Ignis after load: $(rss_parts "$pid"), peak $(peak_rss_mib "$pid") MiB"
   stop_pid "$pid"
 }
 
