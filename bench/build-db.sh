@@ -13,7 +13,7 @@ if [ -f "$DB_DIR/built.txt" ] && [ -z "${FORCE:-}" ]; then
   log "$DB_DIR already built: $(tail -1 "$DB_DIR/built.txt")"; exit 0
 fi
 ensure_tools
-[ -n "${SKIP_BUILD:-}" ] || build_all
+[ -n "${SKIP_BUILD:-}" ] && build_info || build_all
 rm -rf "$DB_DIR"; mkdir -p "$DB_DIR"
 start_ignis ignis-build-db "$PORT" "$DB_DIR"
 pid=$LAST_PID

@@ -39,6 +39,8 @@ ensure_tools() {
 }
 
 # build : Ignis Release, the generator and the ceiling (the bench projects are not in Ignis.sln)
+build_info() { echo "commit $(git -C "$REPO_DIR" rev-parse --short HEAD) $(git -C "$REPO_DIR" log -1 --format=%s | cut -c1-80)" >"$RESULTS_DIR/build.txt"; }
+
 build_all() {
   log "building Ignis.Server, generator and ceiling (Release)"
   local p
@@ -46,7 +48,7 @@ build_all() {
     (cd "$REPO_DIR" && timeout 600 dotnet build "$p" -c Release -nologo -v q >"$LOG_DIR/build.$(basename "$p").log" 2>&1) \
       || { tail -30 "$LOG_DIR/build.$(basename "$p").log"; exit 1; }
   done
-  echo "commit $(git -C "$REPO_DIR" rev-parse --short HEAD) $(git -C "$REPO_DIR" log -1 --format=%s | cut -c1-80)" >"$RESULTS_DIR/build.txt"
+  build_info
 }
 
 # start_bg NAME CMD... : start a process in the background, log to LOG_DIR/NAME.log

@@ -20,7 +20,7 @@ PORT=5401 CEILING_PORT=5411
 BASE="http://127.0.0.1:$PORT/fhir"
 
 ensure_tools
-[ -n "${SKIP_BUILD:-}" ] || build_all
+[ -n "${SKIP_BUILD:-}" ] && build_info || build_all
 { echo "nproc $(nproc)"; grep -m1 'model name' /proc/cpuinfo; grep MemTotal /proc/meminfo; . /etc/os-release; echo "os $PRETTY_NAME";
   echo "dotnet sdk $(dotnet --version)"; dotnet --list-runtimes | grep AspNetCore || true; (wrk -v 2>&1 || true) | head -1; } >"$RESULTS_DIR/machine.txt"
 log "results in $RESULTS_DIR; phases: $PHASES"
