@@ -102,7 +102,13 @@ cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 machine_ticks() { awk '/^cpu / {t = $2+$3+$4+$5+$6+$7+$8+$9; print t - $5 - $6, t, $7 + $8}' /proc/stat; }
 rss_mib() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 # rss_parts PID : "RSS 123 MiB (anon 80, file 40, shmem 3)": file pages include the mmap'ed database
-rss_parts() { awk '/^VmRSS/ {t=$2} /^RssAnon/ {a=$2} /^RssFile/ {f=$2} /^RssShmem/ {s=$2} END {printf "RSS %.0f MiB (anon %.0f, file %.0f, shmem %.0f)", t/1024, a/1024, f/1024, s/1024}' "/proc/$1/status"; }
+# PSS from smaps_rollup shares each file page among its mappings: SQLite maps the database once per
+# pooled connection (PRAGMA mmap_size), and RSS counts a page once per mapping.
+rss_parts() {
+  awk '/^VmRSS/ {t=$2} /^RssAnon/ {a=$2} /^RssFile/ {f=$2} /^RssShmem/ {s=$2} END {printf "RSS %.0f MiB (anon %.0f, file %.0f, shmem %.0f)", t/1024, a/1024, f/1024, s/1024}' "/proc/$1/status"
+  awk '/^Pss:/ {printf ", PSS %.0f MiB", $2/1024}' "/proc/$1/smaps_rollup" 2>/dev/null || true
+  printf ', %s mappings of ignis.db' "$(grep -c 'ignis\.db$' "/proc/$1/maps" 2>/dev/null || echo 0)"
+}
 peak_rss_mib() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 
 # wait_quiet : wait (at most QUIET_MAX s, default 600) until the machine is below QUIET_PCT (10) %
