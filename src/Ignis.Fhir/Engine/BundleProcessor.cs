@@ -98,7 +98,8 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
 
     private FhirResponse CreateWithId(ResourceStore store, FhirRequest create, string id)
     {
-        var stored = service.Store(store, null, create.Type!, id, create.Body!, "POST");
+        service.Authorize(create);
+        var stored = service.Store(store, null, create.Type!, id, create.Body!, "POST", create.Decision);
         return new FhirResponse
         {
             Status = 201,
@@ -139,9 +140,10 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
         Resource? body = entry.Resource;
         if (req.Method == Bundle.HTTPVerb.PATCH)
         {
-            // In a Bundle a JSON Patch travels as a Binary resource (R4 §3.1.0.11.2).
+            // In a Bundle a JSON Patch travels as a Binary resource (R4 §3.1.0.11.2), a FHIRPath Patch as the
+            // Parameters resource itself.
             if (entry.Resource is Binary { ContentType: "application/json-patch+json" } binary) patchBody = binary.Data;
-            body = null;
+            body = entry.Resource as Parameters;
         }
         if (req.Method is Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT && body is null)
             throw FhirException.BadRequest($"Entry {i}: {method} needs a resource.", $"Bundle.entry[{i}].resource");
@@ -163,6 +165,7 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
             IfModifiedSince = req.IfModifiedSince,
             Prefer = request.Prefer,
             StrictHandling = request.StrictHandling,
+            Access = request.Access,
         };
         return new EntryRequest(fhirRequest, entry.FullUrl);
     }
@@ -187,12 +190,13 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
         {
             var r = requests[i];
             string? target = null;
+            service.Authorize(r.Request);
             switch (r.Request.Interaction)
             {
                 case Interaction.Create:
                     if (r.Request.IfNoneExist is { Length: > 0 } criteria)
                     {
-                        var matches = service.FindForBundle(store, r.Request.Type!, FhirService.ParseCriteria(criteria));
+                        var matches = service.FindForBundle(store, r.Request.Type!, FhirService.ParseCriteria(criteria), r.Request.Decision);
                         if (matches.Count > 1)
                             throw new FhirException(HttpStatusCode.PreconditionFailed, OperationOutcome.IssueType.MultipleMatches,
                                 $"Entry {i}: the ifNoneExist criteria match more than one {r.Request.Type}.");
@@ -209,7 +213,7 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
                     target = $"{r.Request.Type}/{r.Request.Id}";
                     break;
                 case Interaction.ConditionalUpdate:
-                    var found = service.FindForBundle(store, r.Request.Type!, r.Request.Query);
+                    var found = service.FindForBundle(store, r.Request.Type!, r.Request.Query, r.Request.Decision);
                     if (found.Count == 1) target = $"{found[0].Type}/{found[0].Id}";
                     else if (found.Count == 0)
                     {
@@ -242,13 +246,16 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
             if (value.StartsWith("urn:uuid:", StringComparison.Ordinal) || value.StartsWith("urn:oid:", StringComparison.Ordinal))
                 throw FhirException.BadRequest($"Entry {i}: the reference '{FhirService.Truncate(value)}' matches no fullUrl in the transaction.");
             var question = value.IndexOf('?');
-            if (question > 0 && !value.Contains('/'))
+            if (question > 0 && !value[..question].Contains('/'))
             {
                 // Conditional reference (R4 §3.1.0.11.3): "Patient?identifier=x" must match exactly one resource.
                 var type = value[..question];
                 if (!service.Registry.IsKnownType(type))
                     throw FhirException.BadRequest($"Entry {i}: the conditional reference '{FhirService.Truncate(value)}' names an unknown type.");
-                var matches = service.FindForBundle(store, type, FhirService.ParseCriteria(value[(question + 1)..]));
+                // Resolving the reference is a search by the caller: it sees only what the grant lets it search.
+                var lookup = new FhirRequest { Interaction = Interaction.SearchType, Method = "GET", Type = type, Access = request.Access };
+                service.Authorize(lookup);
+                var matches = service.FindForBundle(store, type, FhirService.ParseCriteria(value[(question + 1)..]), lookup.Decision);
                 if (matches.Count != 1)
                     throw new FhirException(HttpStatusCode.PreconditionFailed, OperationOutcome.IssueType.MultipleMatches,
                         $"Entry {i}: the conditional reference '{FhirService.Truncate(value)}' matches {(matches.Count == 0 ? "no" : "more than one")} resource.");

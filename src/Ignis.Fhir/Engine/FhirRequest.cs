@@ -34,6 +34,12 @@ public sealed class FhirRequest
     public PreferReturn Prefer { get; init; } = PreferReturn.Representation;
     public bool StrictHandling { get; init; }
 
+    /// <summary>Who asks and with which grant; null when access is not controlled (no authorization server, internal calls).</summary>
+    public Ignis.Smart.Access.AccessContext? Access { get; init; }
+
+    /// <summary>The access decision for this interaction, made by <see cref="FhirService"/> before it runs.</summary>
+    public Ignis.Smart.Access.AccessDecision? Decision { get; internal set; }
+
     public string? QueryValue(string name) => Query.LastOrDefault(kv => kv.Key == name).Value;
 
     /// <summary>

@@ -1,11 +1,13 @@
 using System.Globalization;
 using System.Net;
+using System.Text;
 using System.Text.RegularExpressions;
 using Hl7.Fhir.Model;
 using Ignis.Fhir.Search;
 using Ignis.Fhir.Search.Indexing;
 using Ignis.Fhir.Serialization;
 using Ignis.Fhir.Storage;
+using Ignis.Smart.Access;
 using Microsoft.Data.Sqlite;
 
 namespace Ignis.Fhir.Engine;
@@ -75,8 +77,28 @@ public sealed partial class FhirService(
             throw FhirException.BadRequest($"'{Truncate(request.Id)}' is not a valid resource id (1-64 of A-Z a-z 0-9 - .).");
     }
 
+    /// <summary>
+    /// Makes the access decision for a request that carries an <see cref="FhirRequest.Access"/>: 403 when the grant
+    /// has no scope for the interaction; otherwise the decision travels with the request and constrains it.
+    /// </summary>
+    internal void Authorize(FhirRequest request)
+    {
+        if (request.Access is null || request.Decision is not null) return;
+        var question = AccessEnforcement.ToAccessRequest(request, registry);
+        if (question is null) return;
+        var decision = AccessPolicy.Decide(request.Access, question);
+        if (decision.Denial is { } denial) throw AccessEnforcement.Forbidden(denial);
+        request.Decision = decision;
+    }
+
     /// <summary>Runs one interaction on a store (inside the caller's transaction for writes).</summary>
-    internal FhirResponse Execute(ResourceStore store, FhirRequest request, string baseUrl) => request.Interaction switch
+    internal FhirResponse Execute(ResourceStore store, FhirRequest request, string baseUrl)
+    {
+        Authorize(request);
+        return Dispatch(store, request, baseUrl);
+    }
+
+    private FhirResponse Dispatch(ResourceStore store, FhirRequest request, string baseUrl) => request.Interaction switch
     {
         Interaction.Read => Read(store, request),
         Interaction.VRead => VRead(store, request),
@@ -86,7 +108,7 @@ public sealed partial class FhirService(
         Interaction.Patch => Patch(store, request, request.Id!),
         Interaction.ConditionalPatch => Patch(store, request, SingleMatch(store, request, "patch")?.Id
             ?? throw FhirException.NotFound("No resource matches the criteria of the conditional patch.")),
-        Interaction.Delete => Delete(store, request.Type!, request.Id!),
+        Interaction.Delete => Delete(store, request.Type!, request.Id!, request.Decision),
         Interaction.ConditionalDelete => ConditionalDelete(store, request),
         Interaction.SearchType or Interaction.SearchSystem or Interaction.SearchCompartment =>
             new FhirResponse { Status = 200, Resource = search.Search(store, request, baseUrl) },
@@ -94,10 +116,11 @@ public sealed partial class FhirService(
         _ => throw FhirException.BadRequest($"The interaction {request.Interaction} is not supported here."),
     };
 
-    private static FhirResponse Read(ResourceStore store, FhirRequest request)
+    private FhirResponse Read(ResourceStore store, FhirRequest request)
     {
         var current = store.ReadCurrent(request.Type!, request.Id!)
             ?? throw FhirException.NotFound($"{request.Type}/{request.Id} is not known.");
+        RequireVisible(store, request, current);
         if (current.Deleted)
             throw new FhirException(HttpStatusCode.Gone, OperationOutcome.IssueType.Deleted,
                 $"{request.Type}/{request.Id} was deleted (version {current.Version}).");
@@ -108,14 +131,26 @@ public sealed partial class FhirService(
         return Found(current, 200);
     }
 
-    private static FhirResponse VRead(ResourceStore store, FhirRequest request)
+    private FhirResponse VRead(ResourceStore store, FhirRequest request)
     {
         var version = store.ReadVersion(request.Type!, request.Id!, request.Version ?? 0)
             ?? throw FhirException.NotFound($"{request.Type}/{request.Id} has no version '{request.Version}'.");
+        if (request.Decision is not null)
+            RequireVisible(store, request, store.ReadCurrent(request.Type!, request.Id!)!);
         if (version.Deleted)
             throw new FhirException(HttpStatusCode.Gone, OperationOutcome.IssueType.Deleted,
                 $"Version {version.Version} of {request.Type}/{request.Id} is a deletion.");
         return Found(version, 200);
+    }
+
+    /// <summary>
+    /// A resource outside the grant is answered as if it did not exist (404), so a caller learns nothing about
+    /// other patients' records. Membership is decided on the current version's index rows.
+    /// </summary>
+    private void RequireVisible(ResourceStore store, FhirRequest request, StoredResource current)
+    {
+        if (request.Decision is { } decision && !decision.Permits(new StoredResourceOracle(store, current, search)))
+            throw FhirException.NotFound($"{request.Type}/{request.Id} is not known.");
     }
 
     private static FhirResponse Found(StoredResource r, int status, string? location = null) => new()
@@ -132,19 +167,20 @@ public sealed partial class FhirService(
         var body = RequireBody(request);
         if (request.IfNoneExist is { Length: > 0 } criteria)
         {
-            var matches = search.Find(store, request.Type!, ParseCriteria(criteria), 2);
+            var matches = search.Find(store, request.Type!, ParseCriteria(criteria), 2, request.Decision);
             if (matches.Count > 1)
                 throw new FhirException(HttpStatusCode.PreconditionFailed, OperationOutcome.IssueType.MultipleMatches,
                     $"The If-None-Exist criteria match more than one {request.Type}.");
             if (matches.Count == 1) return Found(matches[0], 200, Location(matches[0]));
         }
         var id = assignedId ?? NewId();
-        var stored = Store(store, null, request.Type!, id, body, "POST");
+        var stored = Store(store, null, request.Type!, id, body, "POST", request.Decision);
         return Written(stored, 201);
     }
 
-    internal IReadOnlyList<StoredResource> FindForBundle(ResourceStore store, string type, IReadOnlyList<KeyValuePair<string, string>> criteria) =>
-        search.Find(store, type, criteria, 2);
+    internal IReadOnlyList<StoredResource> FindForBundle(ResourceStore store, string type, IReadOnlyList<KeyValuePair<string, string>> criteria,
+        AccessDecision? decision) =>
+        search.Find(store, type, criteria, 2, decision);
 
     internal static string NewId() => Guid.CreateVersion7().ToString();
 
@@ -164,7 +200,7 @@ public sealed partial class FhirService(
                     $"If-Match {request.IfMatch} does not match the current version of {request.Type}/{id}" +
                     (existing is null ? " (it does not exist)." : $" ({FhirResponse.ETagFor(existing.Version)})."));
         }
-        var stored = Store(store, existing, request.Type!, id, body, "PUT");
+        var stored = Store(store, existing, request.Type!, id, body, "PUT", request.Decision);
         return Written(stored, existing is null || existing.Deleted ? 201 : 200);
     }
 
@@ -175,7 +211,7 @@ public sealed partial class FhirService(
         if (match is null)
         {
             if (!string.IsNullOrEmpty(body.Id)) return Update(store, request, body.Id);
-            var stored = Store(store, null, request.Type!, NewId(), body, "PUT");
+            var stored = Store(store, null, request.Type!, NewId(), body, "PUT", request.Decision);
             return Written(stored, 201);
         }
         if (!string.IsNullOrEmpty(body.Id) && body.Id != match.Id)
@@ -188,7 +224,7 @@ public sealed partial class FhirService(
     {
         if (request.Query.Count == 0)
             throw FhirException.BadRequest($"A conditional {what} needs search criteria in the URL.");
-        var matches = search.Find(store, request.Type!, request.Query, 2);
+        var matches = search.Find(store, request.Type!, request.Query, 2, request.Decision);
         if (matches.Count > 1)
             throw new FhirException(HttpStatusCode.PreconditionFailed, OperationOutcome.IssueType.MultipleMatches,
                 $"The criteria of the conditional {what} match more than one {request.Type}.");
@@ -207,25 +243,37 @@ public sealed partial class FhirService(
 
         Resource patched;
         if (request.PatchBody is not null)
+        {
             patched = JsonPatch.Apply(existing.Json!, request.PatchBody);
+        }
+        else if (request.Body is Parameters parameters)
+        {
+            var applied = FhirPathPatch.Apply(FhirSerializer.FromStoredJson(existing.Json!), parameters);
+            // Parsed strictly like any other body, so a patch can never store what an update could not.
+            patched = FhirSerializer.Parse(Encoding.UTF8.GetBytes(FhirSerializer.ToJson(applied)), FhirFormat.Json);
+        }
         else
+        {
             throw new FhirException(HttpStatusCode.UnsupportedMediaType, OperationOutcome.IssueType.NotSupported,
-                "A patch body must be a JSON Patch document (Content-Type application/json-patch+json); FHIRPath Patch is not supported.");
+                "A patch body must be a JSON Patch document (application/json-patch+json) or a FHIRPath Patch Parameters resource (application/fhir+json or application/fhir+xml).");
+        }
 
         if (patched.TypeName != request.Type || patched.Id != id)
             throw new FhirException(HttpStatusCode.UnprocessableEntity, OperationOutcome.IssueType.Invariant,
                 "A patch may not change the resource type or id.");
-        var stored = Store(store, existing, request.Type!, id, patched, "PATCH");
+        var stored = Store(store, existing, request.Type!, id, patched, "PATCH", request.Decision);
         return Written(stored, 200);
     }
 
-    private FhirResponse Delete(ResourceStore store, string type, string id)
+    private FhirResponse Delete(ResourceStore store, string type, string id, AccessDecision? decision)
     {
         var existing = store.ReadCurrent(type, id);
         // Deleting what is already gone, or was never there, changes nothing (idempotent delete).
         if (existing is null) return new FhirResponse { Status = 204 };
         if (existing.Deleted)
             return new FhirResponse { Status = 204, ETag = FhirResponse.ETagFor(existing.Version) };
+        if (decision?.CheckWrite(new StoredResourceOracle(store, existing, search), null) is { } denial)
+            throw AccessEnforcement.Forbidden(denial);
         var stored = store.Write(existing, type, id, existing.Version + 1, gate.NextTicks(), "DELETE", null, null);
         return new FhirResponse { Status = 204, ETag = FhirResponse.ETagFor(stored.Version), LastModified = stored.LastUpdatedOffset };
     }
@@ -233,14 +281,18 @@ public sealed partial class FhirService(
     private FhirResponse ConditionalDelete(ResourceStore store, FhirRequest request)
     {
         var match = SingleMatch(store, request, "delete");
-        return match is null ? new FhirResponse { Status = 204 } : Delete(store, match.Type, match.Id);
+        return match is null ? new FhirResponse { Status = 204 } : Delete(store, match.Type, match.Id, request.Decision);
     }
 
     /// <summary>Validates and stores a new version: sets id and meta, serializes, extracts the index.</summary>
-    internal StoredResource Store(ResourceStore store, StoredResource? existing, string type, string id, Resource body, string method)
+    /// <param name="decision">When access is controlled: the stored version and the new one must both lie in the grant
+    /// (checked inside the transaction, so a refused write leaves nothing behind).</param>
+    internal StoredResource Store(ResourceStore store, StoredResource? existing, string type, string id, Resource body, string method,
+        AccessDecision? decision)
     {
         if (body.TypeName != type)
             throw FhirException.BadRequest($"The body is a {body.TypeName}, but the URL is for {type}.", "Resource.resourceType");
+        var before = decision is not null && existing is { Deleted: false } ? Snapshot(store, existing, decision) : null;
         var version = existing is null ? 1 : existing.Version + 1;
         var ticks = gate.NextTicks();
         body.Id = id;
@@ -249,7 +301,22 @@ public sealed partial class FhirService(
         body.Meta.LastUpdated = new DateTimeOffset(ticks, TimeSpan.Zero);
         var entries = index(body);
         var json = FhirSerializer.ToJson(body);
-        return store.Write(existing, type, id, version, ticks, method, json, entries);
+        var stored = store.Write(existing, type, id, version, ticks, method, json, entries);
+        if (decision?.CheckWrite(before, new StoredResourceOracle(store, stored, search)) is { } denial)
+            throw AccessEnforcement.Forbidden(denial);
+        return stored;
+    }
+
+    /// <summary>
+    /// The stored version's answers to the decision's questions, taken before the write replaces its index rows
+    /// (questions not asked then answer false: fail closed).
+    /// </summary>
+    private IResourceOracle Snapshot(ResourceStore store, StoredResource existing, AccessDecision decision)
+    {
+        var snapshot = new SnapshotOracle(new StoredResourceOracle(store, existing, search));
+        decision.For(existing.Type, decision.Permission).Matches(snapshot);
+        snapshot.Freeze();
+        return snapshot;
     }
 
     private static FhirResponse Written(StoredResource stored, int status) =>
@@ -320,8 +387,20 @@ public sealed partial class FhirService(
             }
         }
 
-        if (request.Interaction == Interaction.HistoryInstance && store.ReadCurrent(request.Type!, request.Id!) is null)
-            throw FhirException.NotFound($"{request.Type}/{request.Id} is not known.");
+        if (request.Interaction == Interaction.HistoryInstance)
+        {
+            var current = store.ReadCurrent(request.Type!, request.Id!) ?? throw FhirException.NotFound($"{request.Type}/{request.Id} is not known.");
+            RequireVisible(store, request, current);
+        }
+        else if (request.Decision is { } decision)
+        {
+            // Old versions have no index rows, so history across resources cannot be filtered by compartment or
+            // granular scope: it is open only to grants that reach every row of every type involved.
+            var types = request.Type is { } t ? [t] : registry.ResourceTypes;
+            if ((request.Type is null && decision.AllowedTypes is not null) || types.Any(type => !decision.For(type).IsUnrestricted))
+                throw new FhirException(HttpStatusCode.Forbidden, OperationOutcome.IssueType.Forbidden,
+                    "History across resources needs a grant to every resource of the types involved; use search, or the history of one resource.");
+        }
 
         var rows = store.History(request.Type, request.Id, since, at, before, count + 1);
         var bundle = new Bundle { Type = Bundle.BundleType.History, Id = Guid.NewGuid().ToString(), Meta = new Meta { LastUpdated = DateTimeOffset.UtcNow } };

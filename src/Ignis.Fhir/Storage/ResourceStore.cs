@@ -16,13 +16,13 @@ public sealed class ResourceStore(SqliteConnection connection, SqliteTransaction
 
     public StoredResource? ReadCurrent(string type, string id)
     {
-        using var cmd = Command($"SELECT {Columns} FROM resources WHERE type = $t AND id = $i", ("$t", type), ("$i", id));
+        var cmd = Command($"SELECT {Columns} FROM resources WHERE type = $t AND id = $i", ("$t", type), ("$i", id));
         return ReadOne(cmd);
     }
 
     public StoredResource? ReadVersion(string type, string id, int version)
     {
-        using var cmd = Command(
+        var cmd = Command(
             "SELECT h.res_key, h.type, h.id, h.version, h.last_updated, CASE WHEN h.body IS NULL THEN 1 ELSE 0 END, h.body " +
             "FROM resources r JOIN history h ON h.res_key = r.res_key AND h.version = $v WHERE r.type = $t AND r.id = $i",
             ("$t", type), ("$i", id), ("$v", version));
@@ -61,7 +61,7 @@ public sealed class ResourceStore(SqliteConnection connection, SqliteTransaction
         long key;
         if (existing is null)
         {
-            using var insert = Command(
+            var insert = Command(
                 "INSERT INTO resources (type, id, version, last_updated, deleted, body) VALUES ($t, $i, $v, $u, $d, $b) RETURNING res_key",
                 ("$t", type), ("$i", id), ("$v", version), ("$u", lastUpdated), ("$d", deleted ? 1 : 0), ("$b", (object?)json ?? DBNull.Value));
             key = (long)insert.ExecuteScalar()!;
@@ -69,19 +69,17 @@ public sealed class ResourceStore(SqliteConnection connection, SqliteTransaction
         else
         {
             key = existing.ResKey;
-            using var update = Command(
+            var update = Command(
                 "UPDATE resources SET version = $v, last_updated = $u, deleted = $d, body = $b WHERE res_key = $k",
                 ("$k", key), ("$v", version), ("$u", lastUpdated), ("$d", deleted ? 1 : 0), ("$b", (object?)json ?? DBNull.Value));
             update.ExecuteNonQuery();
             if (!existing.Deleted) DeleteIndex(key);
         }
 
-        using (var history = Command(
+        Command(
             "INSERT INTO history (res_key, type, id, version, last_updated, method, body) VALUES ($k, $t, $i, $v, $u, $m, $b)",
-            ("$k", key), ("$t", type), ("$i", id), ("$v", version), ("$u", lastUpdated), ("$m", method), ("$b", (object?)json ?? DBNull.Value)))
-        {
-            history.ExecuteNonQuery();
-        }
+            ("$k", key), ("$t", type), ("$i", id), ("$v", version), ("$u", lastUpdated), ("$m", method), ("$b", (object?)json ?? DBNull.Value))
+            .ExecuteNonQuery();
 
         if (index is not null) WriteIndex(key, index);
         return new StoredResource(key, type, id, version, lastUpdated, deleted, json);
@@ -94,7 +92,7 @@ public sealed class ResourceStore(SqliteConnection connection, SqliteTransaction
     {
         foreach (var table in IndexTables)
         {
-            using var cmd = Command($"DELETE FROM {table} WHERE res_key = $k", ("$k", key));
+            var cmd = Command($"DELETE FROM {table} WHERE res_key = $k", ("$k", key));
             cmd.ExecuteNonQuery();
         }
     }
@@ -120,9 +118,7 @@ public sealed class ResourceStore(SqliteConnection connection, SqliteTransaction
     private void Insert<T>(string table, string[] columns, List<T> rows, Func<T, object?[]> values, long key)
     {
         if (rows.Count == 0) return;
-        using var cmd = connection.CreateCommand();
-        cmd.Transaction = transaction;
-        cmd.CommandText = $"INSERT INTO {table} (res_key, param_id, {string.Join(", ", columns)}) VALUES ($k, $p, {string.Join(", ", columns.Select((_, i) => "$c" + i))})";
+        var cmd = Command($"INSERT INTO {table} (res_key, param_id, {string.Join(", ", columns)}) VALUES ($k, $p, {string.Join(", ", columns.Select((_, i) => "$c" + i))})");
         var k = cmd.Parameters.Add("$k", SqliteType.Integer);
         k.Value = key;
         var p = cmd.Parameters.Add("$p", SqliteType.Integer);
@@ -158,7 +154,7 @@ public sealed class ResourceStore(SqliteConnection connection, SqliteTransaction
             args.Add(("$a", at));
         }
         args.Add(("$l", limit));
-        using var cmd = Command(
+        var cmd = Command(
             "SELECT h.seq, h.method, h.res_key, h.type, h.id, h.version, h.last_updated, CASE WHEN h.body IS NULL THEN 1 ELSE 0 END, h.body FROM history h" +
             (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") + " ORDER BY h.seq DESC LIMIT $l",
             [.. args]);
@@ -178,21 +174,40 @@ public sealed class ResourceStore(SqliteConnection connection, SqliteTransaction
         if (type is not null) { where.Add("type = $t"); args.Add(("$t", type)); }
         if (id is not null) { where.Add("id = $i"); args.Add(("$i", id)); }
         if (since is not null) { where.Add("last_updated >= $s"); args.Add(("$s", since)); }
-        using var cmd = Command("SELECT COUNT(*) FROM history" + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : ""), [.. args]);
+        var cmd = Command("SELECT COUNT(*) FROM history" + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : ""), [.. args]);
         return (long)cmd.ExecuteScalar()!;
+    }
+
+    /// <summary>Whether the current version of <paramref name="key"/> references <paramref name="type"/>/<paramref name="id"/> through one of the parameters.</summary>
+    public bool References(long key, int[] paramIds, string type, string id)
+    {
+        var cmd = Command(
+            "SELECT EXISTS (SELECT 1 FROM idx_reference WHERE res_key = $k AND param_id IN (SELECT value FROM json_each($p)) AND target_type = $t AND target_id = $i)",
+            ("$k", key), ("$p", System.Text.Json.JsonSerializer.Serialize(paramIds)), ("$t", type), ("$i", id));
+        return (long)cmd.ExecuteScalar()! == 1;
     }
 
     public bool IsEmpty()
     {
-        using var cmd = Command("SELECT NOT EXISTS (SELECT 1 FROM resources)");
+        var cmd = Command("SELECT NOT EXISTS (SELECT 1 FROM resources)");
         return (long)cmd.ExecuteScalar()! == 1;
     }
 
+    /// <summary>A command for the SQL, prepared once per pooled connection; never dispose it.</summary>
     private SqliteCommand Command(string sql, params (string Name, object? Value)[] args)
     {
-        var cmd = connection.CreateCommand();
+        SqliteCommand cmd;
+        if (connection is PooledSqliteConnection pooled)
+        {
+            cmd = pooled.Prepared(sql);
+            cmd.Parameters.Clear();
+        }
+        else
+        {
+            cmd = connection.CreateCommand();
+            cmd.CommandText = sql;
+        }
         cmd.Transaction = transaction;
-        cmd.CommandText = sql;
         foreach (var (name, value) in args) cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
         return cmd;
     }

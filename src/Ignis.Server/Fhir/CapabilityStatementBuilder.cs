@@ -92,7 +92,7 @@ public sealed class CapabilityStatementBuilder(SearchParameterRegistry registry,
             Implementation = new CapabilityStatement.ImplementationComponent { Description = "Ignis FHIR R4 server", Url = baseUrl },
             FhirVersion = FHIRVersion.N4_0_1,
             Format = ["application/fhir+json", "application/fhir+xml", "json", "xml"],
-            PatchFormat = ["application/json-patch+json"],
+            PatchFormat = ["application/json-patch+json", "application/fhir+json", "application/fhir+xml"],
             Rest = [rest],
         };
     }

@@ -49,6 +49,12 @@ public static class FhirEndpoints
         {
             await FhirContent.WriteOutcomeAsync(http, format.Value, (int)e.Status, e.Outcome);
         }
+        catch (UnauthorizedException e)
+        {
+            http.Response.Headers.WWWAuthenticate = FhirAuthentication.Challenge(http, e.Error, e.Description);
+            var fhir = e.ToFhir();
+            await FhirContent.WriteOutcomeAsync(http, format.Value, (int)fhir.Status, fhir.Outcome);
+        }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             await FhirContent.WriteErrorAsync(http, format.Value, 413, OperationOutcome.IssueType.TooLong, "The request body is larger than this server accepts.");
@@ -81,6 +87,7 @@ public static class FhirEndpoints
             return;
         }
 
+        var access = await FhirAuthentication.AuthenticateAsync(http);
         var query = http.Request.Query.SelectMany(kv => kv.Value.Select(v => new KeyValuePair<string, string>(kv.Key, v ?? ""))).ToList();
         Resource? body = null;
         byte[]? patch = null;
@@ -119,9 +126,11 @@ public static class FhirEndpoints
                         (http.Request.Method == "PATCH" ? $", or {FhirContent.JsonPatchMime} for a patch." : "."));
                 if (bytes.Length == 0) throw FhirException.BadRequest("The request has no body.");
                 body = FhirSerializer.Parse(bytes, bodyFormat);
-                if (http.Request.Method == "PATCH")
+                // A FHIR body in a PATCH is a FHIRPath Patch (R4 fhirpatch.html): a Parameters resource.
+                if (http.Request.Method == "PATCH" && body is not Parameters)
                     throw new FhirException(HttpStatusCode.UnsupportedMediaType, OperationOutcome.IssueType.NotSupported,
-                        $"A patch must be sent as {FhirContent.JsonPatchMime}; FHIRPath Patch is not supported.");
+                        $"A patch must be a JSON Patch document ({FhirContent.JsonPatchMime}) or a FHIRPath Patch Parameters resource " +
+                        $"({FhirContent.JsonMime} or {FhirContent.XmlMime}), not a {body.TypeName}.");
             }
         }
 
@@ -142,6 +151,7 @@ public static class FhirEndpoints
             IfModifiedSince = http.Request.GetTypedHeaders().IfModifiedSince,
             Prefer = prefer.Return,
             StrictHandling = prefer.Strict,
+            Access = access,
         };
 
         var service = http.RequestServices.GetRequiredService<FhirService>();

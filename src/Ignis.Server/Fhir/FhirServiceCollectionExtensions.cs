@@ -1,5 +1,7 @@
 using Ignis.Fhir.Engine;
 using Ignis.Fhir.Search;
+using Ignis.Fhir.Search.Indexing;
+using Ignis.Fhir.Search.Query;
 using Ignis.Fhir.Storage;
 using Ignis.Server.Hosting;
 using Microsoft.Extensions.Options;
@@ -22,8 +24,8 @@ public static class FhirServiceCollectionExtensions
         services.AddSingleton(sp => new FhirService(
             sp.GetRequiredService<FhirDatabase>(),
             sp.GetRequiredService<SearchParameterRegistry>(),
-            SearchIndexing.Create(sp.GetRequiredService<SearchParameterRegistry>()),
-            SearchIndexing.CreateSearch(sp.GetRequiredService<SearchParameterRegistry>()),
+            new ResourceIndexer(sp.GetRequiredService<SearchParameterRegistry>()).Extract,
+            new FhirSearch(sp.GetRequiredService<SearchParameterRegistry>()),
             sp.GetRequiredService<WriteGate>()));
         return services;
     }

@@ -2,6 +2,7 @@ using Hl7.Fhir.Model;
 using Ignis.Fhir.Engine;
 using Ignis.Fhir.Serialization;
 using Ignis.Fhir.Storage;
+using Ignis.Server.Auth;
 using Ignis.Server.Demo;
 using Ignis.Server.Fhir;
 using Microsoft.Extensions.Options;
@@ -27,6 +28,29 @@ public static partial class HostingExtensions
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         return builder;
+    }
+
+    /// <summary>
+    /// Ignis:Fhir:Anonymous=Allow switches access control off; it is accepted only when every address the server
+    /// listens on is loopback, so a development setting cannot open patient data to a network.
+    /// </summary>
+    public static WebApplication RequireLoopbackForAnonymousAccess(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<IOptions<IgnisOptions>>().Value;
+        if (options.Fhir.Anonymous != AnonymousAccess.Allow) return app;
+        var urls = (app.Configuration["urls"] ?? app.Configuration["ASPNETCORE_URLS"] ?? "http://localhost:8080")
+            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var open = urls.Where(u => !IsLoopback(u)).ToList();
+        if (open.Count > 0)
+            throw new InvalidOperationException(
+                $"Ignis:Fhir:Anonymous=Allow turns access control off and is accepted only on loopback addresses; the server would also listen on {string.Join(", ", open)}. Remove the setting or listen on 127.0.0.1/localhost only.");
+        return app;
+    }
+
+    private static bool IsLoopback(string url)
+    {
+        if (!Uri.TryCreate(url.Replace("://+", "://0.0.0.0").Replace("://*", "://0.0.0.0"), UriKind.Absolute, out var uri)) return false;
+        return uri.IsLoopback || (System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip));
     }
 
     /// <summary>Turns an unexpected exception into a 500 without internals (an OperationOutcome under /fhir).</summary>
@@ -68,11 +92,14 @@ public static partial class HostingExtensions
         LogMigrated(logger, database.Path, from, FhirDatabase.LatestVersion);
 
         var options = app.Services.GetRequiredService<IOptions<IgnisOptions>>().Value;
+        var seeded = 0;
         if (options.Demo)
         {
-            var seeded = DemoData.SeedIfEmptyAsync(app.Services.GetRequiredService<FhirService>(), database).GetAwaiter().GetResult();
+            seeded = DemoData.SeedIfEmptyAsync(app.Services.GetRequiredService<FhirService>(), database).GetAwaiter().GetResult();
             if (seeded > 0) LogSeeded(logger, seeded);
         }
+        // Demo users and clients only come with the demo record on an empty database, never onto real data.
+        app.InitializeIgnisAuthAsync(seedDemo: seeded > 0).GetAwaiter().GetResult();
         return app;
     }
 }

@@ -1,3 +1,4 @@
+using Ignis.Server.Auth;
 using Ignis.Server.Fhir;
 
 namespace Ignis.Server.Hosting;
@@ -10,11 +11,15 @@ public static class IgnisApp
         var builder = WebApplication.CreateBuilder(CommandLine.Normalize(args));
         builder.AddIgnisHosting();
         builder.Services.AddIgnisFhir();
+        builder.AddIgnisAuth();
 
         var app = builder.Build();
+        app.RequireLoopbackForAnonymousAccess();
         app.UseIgnisErrorHandling();
+        app.UseIgnisAuth();
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapFhir();
+        app.MapIgnisAuth();
         app.InitializeIgnis();
         return app;
     }

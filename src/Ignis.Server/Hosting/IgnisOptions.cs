@@ -23,6 +23,12 @@ public sealed class FhirOptions
 {
     /// <summary>The largest request body accepted, in bytes (413 above it).</summary>
     public long MaxBodyBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// Requests without a token: Reject (401, the default) or Allow (no access control; refused at start-up unless
+    /// every listening address is loopback).
+    /// </summary>
+    public Ignis.Server.Fhir.AnonymousAccess Anonymous { get; set; } = Ignis.Server.Fhir.AnonymousAccess.Reject;
 }
 
 public sealed class StorageOptions

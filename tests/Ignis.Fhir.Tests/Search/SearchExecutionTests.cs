@@ -507,6 +507,25 @@ public sealed class SearchExecutionTests : IDisposable
     }
 
     [Fact]
+    public async Task Without_total_accurate_a_result_above_the_bound_has_no_total()
+    {
+        using (var tx = _db.Connection.BeginTransaction())
+        {
+            Dapper.SqlMapper.Execute(_db.Connection, $$"""
+                WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {{SearchEngine.AutoTotalLimit}})
+                INSERT INTO resources (type, id, version, last_updated, deleted, body)
+                SELECT 'Basic', 'b' || i, 1, 1, 0, '{"resourceType":"Basic","id":"b' || i || '"}' FROM n;
+                INSERT INTO idx_token (res_key, param_id, system, code)
+                SELECT res_key, {{SearchTestDatabase.Pid("Basic", "code")}}, 'http://x', 'many' FROM resources WHERE type = 'Basic';
+                """, transaction: tx);
+            tx.Commit();
+        }
+        (await _db.Search("Basic", "code=many")).Total.ShouldBeNull();
+        (await _db.Search("Basic", "code=many&_total=accurate")).Total.ShouldBe(SearchEngine.AutoTotalLimit + 1);
+        (await _db.Search("Basic", "code=many&_summary=count")).Total.ShouldBe(SearchEngine.AutoTotalLimit + 1);
+    }
+
+    [Fact]
     public async Task Total_is_accurate_by_default_and_carried_to_later_pages()
     {
         for (var n = 0; n < 25; n++) _db.Put("Patient", $"p{n:D2}", i => i.String("name", n < 15 ? "Smith" : "Jones"));
@@ -548,6 +567,22 @@ public sealed class SearchExecutionTests : IDisposable
         (await _db.Ids("Observation", "code=x", Compartment)).ShouldBe(["o1", "o2"]);
         (await _db.Ids("Observation", "", Compartment)).ShouldBe(["o1", "o2"]);
         (await _db.Search("Observation", "code=x", Compartment)).Total.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task Restriction_groups_allow_rows_matching_all_criteria_of_any_group()
+    {
+        CompartmentData();
+        _db.Put("Observation", "o4", i => i.Ref("subject", "Patient/1").Token("code", Loinc, "y"));
+        _db.Put("Observation", "o5", i => i.Ref("subject", "Patient/2").Token("code", Loinc, "z"));
+        void Groups(SearchRequest r) => r.AddRestrictionGroups("Observation",
+        [
+            [new("subject", "Patient/1"), new("code", "y")],
+            [new("code", "z")],
+        ]);
+        (await _db.Ids("Observation", "", Groups)).ShouldBe(["o4", "o5"]);
+        (await _db.Ids("Observation", "subject=Patient/2", Groups)).ShouldBe(["o5"]);
+        (await _db.Search("Observation", "_summary=count", Groups)).Total.ShouldBe(2);
     }
 
     [Fact]
@@ -633,10 +668,10 @@ public sealed class SearchExecutionTests : IDisposable
         _db.Put("Patient", "b", i => i.Token("identifier", "http://x", "2"));
         _db.Put("Patient", "c", i => i.Token("identifier", "http://x", "2"));
         var ct = TestContext.Current.CancellationToken;
-        (await SearchEngine.FindAsync(_db.Connection, "Patient", "identifier=http://x|9", 2, ct)).ShouldBeEmpty();
-        (await SearchEngine.FindAsync(_db.Connection, "Patient", "identifier=http://x|1", 2, ct)).ShouldHaveSingleItem().Json!.ShouldContain("\"a\"");
-        (await SearchEngine.FindAsync(_db.Connection, "Patient", "identifier=http%3A%2F%2Fx%7C2", 2, ct)).Count.ShouldBe(2);
-        var ex = await Should.ThrowAsync<SearchRequestException>(() => SearchEngine.FindAsync(_db.Connection, "Patient", "nope=1", 2, ct));
+        (await SearchEngine.FindAsync(_db.Connection, null, "Patient", "identifier=http://x|9", 2, ct)).ShouldBeEmpty();
+        (await SearchEngine.FindAsync(_db.Connection, null, "Patient", "identifier=http://x|1", 2, ct)).ShouldHaveSingleItem().Json!.ShouldContain("\"a\"");
+        (await SearchEngine.FindAsync(_db.Connection, null, "Patient", "identifier=http%3A%2F%2Fx%7C2", 2, ct)).Count.ShouldBe(2);
+        var ex = await Should.ThrowAsync<SearchRequestException>(() => SearchEngine.FindAsync(_db.Connection, null, "Patient", "nope=1", 2, ct));
         ex.Issues.ShouldHaveSingleItem().Kind.ShouldBe(SearchIssueKind.UnknownParameter);
     }
 

@@ -277,10 +277,12 @@ public class SearchParserTests
     }
 
     [Fact]
-    public void Defaults_are_twenty_per_page_with_an_accurate_total()
+    public void Defaults_are_twenty_per_page_with_a_bounded_total()
     {
         var r = Parse("Patient", "");
-        (r.Count, r.Total, r.Summary, r.CountOnly).ShouldBe((20, SearchTotal.Accurate, (SearchSummary?)null, false));
+        (r.Count, r.Total, r.Summary, r.CountOnly).ShouldBe((20, SearchTotal.Auto, (SearchSummary?)null, false));
+        Parse("Patient", "_total=accurate").Total.ShouldBe(SearchTotal.Accurate);
+        Parse("Patient", "_total=estimate").Total.ShouldBe(SearchTotal.Auto);
     }
 
     [Fact]

@@ -99,7 +99,7 @@ public sealed class DurabilityTests
         var dll = Path.Combine(AppContext.BaseDirectory, "Ignis.Server.dll");
         var info = new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { dll, "--urls", $"http://127.0.0.1:{port}", "--data", dataDir, "--Logging:LogLevel:Default=Warning" },
+            ArgumentList = { dll, "--urls", $"http://127.0.0.1:{port}", "--data", dataDir, "--Logging:LogLevel:Default=Warning", IgnisServer.Open },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

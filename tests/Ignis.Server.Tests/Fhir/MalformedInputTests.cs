@@ -95,7 +95,7 @@ public sealed class MalformedInputTests(ServerFixture fixture) : IClassFixture<S
     [Fact]
     public async Task A_body_over_the_size_limit_is_413()
     {
-        await using var server = await IgnisServer.StartAsync("--Ignis:Fhir:MaxBodyBytes=2000");
+        await using var server = await IgnisServer.StartAsync(IgnisServer.Open, "--Ignis:Fhir:MaxBodyBytes=2000");
         var body = "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"" + new string('x', 5000) + "\"}]}";
         var response = await server.Client.PostAsync("Patient", Http.Json(body));
         await response.ShouldBeOutcomeAsync(413);

@@ -15,9 +15,12 @@ public sealed class IgnisServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private IgnisServer(WebApplication app, string dataDir, Uri origin)
+    private readonly bool _ownsData;
+
+    private IgnisServer(WebApplication app, string dataDir, Uri origin, bool ownsData = true)
     {
         _app = app;
+        _ownsData = ownsData;
         DataDirectory = dataDir;
         Origin = origin;
         Client = new HttpClient { BaseAddress = new Uri(origin, "/fhir/"), Timeout = TimeSpan.FromSeconds(60) };
@@ -26,16 +29,27 @@ public sealed class IgnisServer : IAsyncDisposable
     public string DataDirectory { get; }
     public Uri Origin { get; }
     public HttpClient Client { get; }
+    /// <summary>The server's services, for arranging state a test cannot reach over HTTP (e.g. registering a client).</summary>
+    public IServiceProvider Services => _app.Services;
     public string FhirBase => new Uri(Origin, "/fhir").ToString();
 
-    public static async Task<IgnisServer> StartAsync(params string[] extraArgs)
+    /// <summary>The FHIR API without access control (loopback only): for tests of FHIR behaviour itself.</summary>
+    public const string Open = "--Ignis:Fhir:Anonymous=Allow";
+
+    public static Task<IgnisServer> StartAsync(params string[] extraArgs)
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "ignis-test-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dataDir);
+        return StartInAsync(dataDir, ownsData: true, extraArgs);
+    }
+
+    /// <summary>A server on an existing data folder, which it leaves in place when disposed unless it owns it (restart tests).</summary>
+    public static async Task<IgnisServer> StartInAsync(string dataDir, bool ownsData, params string[] extraArgs)
+    {
         var app = IgnisApp.Build(["--urls", "http://127.0.0.1:0", "--data", dataDir, "--Logging:LogLevel:Default=Warning", .. extraArgs]);
         await app.StartAsync();
         var address = app.Urls.First().Replace("0.0.0.0", "127.0.0.1");
-        return new IgnisServer(app, dataDir, new Uri(address));
+        return new IgnisServer(app, dataDir, new Uri(address), ownsData);
     }
 
     public async ValueTask DisposeAsync()
@@ -44,17 +58,28 @@ public sealed class IgnisServer : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (!_ownsData) return;
         try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
 
-/// <summary>One server per test class.</summary>
+/// <summary>One server per test class, seeded with the demo users, clients and records (--demo).</summary>
+public sealed class DemoServerFixture : IAsyncLifetime
+{
+    public IgnisServer Server { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync() => Server = await IgnisServer.StartAsync("--demo");
+
+    public ValueTask DisposeAsync() => Server.DisposeAsync();
+}
+
+/// <summary>One server per test class, its FHIR API open (no token needed) to test FHIR behaviour.</summary>
 public sealed class ServerFixture : IAsyncLifetime
 {
     public IgnisServer Server { get; private set; } = null!;
     public HttpClient Client => Server.Client;
 
-    public async ValueTask InitializeAsync() => Server = await IgnisServer.StartAsync();
+    public async ValueTask InitializeAsync() => Server = await IgnisServer.StartAsync(IgnisServer.Open);
 
     public ValueTask DisposeAsync() => Server.DisposeAsync();
 }

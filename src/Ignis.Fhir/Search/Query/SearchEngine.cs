@@ -45,19 +45,24 @@ public static class SearchEngine
 
     private const string Columns = "res_key, type, id, version, last_updated, deleted, body";
 
-    public static async Task<SearchResult> ExecuteAsync(SqliteConnection connection, SearchRequest request, CancellationToken ct)
+    public static Task<SearchResult> ExecuteAsync(SqliteConnection connection, SearchRequest request, CancellationToken ct) =>
+        ExecuteAsync(connection, null, request, ct);
+
+    /// <param name="tx">The connection's open transaction, if any (searches inside a transaction Bundle see its writes).</param>
+    public static async Task<SearchResult> ExecuteAsync(SqliteConnection connection, SqliteTransaction? tx, SearchRequest request, CancellationToken ct)
     {
         if (request.HasErrors)
             throw new InvalidOperationException("The search request has errors (SearchRequest.HasErrors); answer them instead of executing it.");
 
         var sql = new SqlCompiler(request);
-        var where = await BuildWhereAsync(connection, sql, request, request.Sort.Count == 0, ct);
+        var plan = await BuildAsync(connection, tx, sql, request, request.Sort.Count == 0, ct);
+        var where = plan.Where;
         if (request.CountOnly)
-            return new SearchResult([], [], await CountAsync(connection, sql, where, ct), null, null);
+            return new SearchResult([], [], await CountAsync(connection, tx, sql, plan, ct), null, null);
 
         var cursor = request.Cursor;
         var backward = cursor?.Before ?? false;
-        var page = await PageAsync(connection, sql, request, where, cursor, backward, request.Count + 1, ct);
+        var page = await PageAsync(connection, tx, sql, request, where, cursor, backward, request.Count + 1, ct);
         var hasMore = page.Count > request.Count;
         if (hasMore) page.RemoveAt(page.Count - 1);
         if (backward) page.Reverse();
@@ -65,11 +70,12 @@ public static class SearchEngine
         string? next = null, previous = null;
         var signature = SearchCursor.SignatureOf(request.Sort);
         int? total = null;
-        if (request.Total == SearchTotal.Accurate)
+        if (request.Total != SearchTotal.None)
         {
             total = cursor?.Total;
             if (total is null && cursor is null && !hasMore) total = page.Count;
-            total ??= await CountAsync(connection, sql, where, ct);
+            if (total is null && cursor is null)
+                total = await CountAsync(connection, tx, sql, plan, request.Total == SearchTotal.Auto ? AutoTotalLimit : null, ct);
         }
 
         if (page.Count > 0)
@@ -79,13 +85,13 @@ public static class SearchEngine
             if (!backward)
             {
                 if (hasMore) next = After(page[^1]).Encode();
-                if (cursor is not null && await ExistsAsync(connection, request, Before(page[0]), ct))
+                if (cursor is not null && await ExistsAsync(connection, tx, request, Before(page[0]), ct))
                     previous = Before(page[0]).Encode();
             }
             else
             {
                 if (hasMore) previous = Before(page[0]).Encode();
-                if (await ExistsAsync(connection, request, After(page[^1]), ct))
+                if (await ExistsAsync(connection, tx, request, After(page[^1]), ct))
                     next = After(page[^1]).Encode();
             }
         }
@@ -93,15 +99,15 @@ public static class SearchEngine
         {
             // An empty page reached through a cursor still links back to where the client came from.
             var back = new SearchCursor(!cursor.Before, cursor.Values, cursor.Key, signature, total);
-            if (await ExistsAsync(connection, request, back, ct))
+            if (await ExistsAsync(connection, tx, request, back, ct))
             {
                 if (cursor.Before) next = back.Encode();
                 else previous = back.Encode();
             }
         }
 
-        var matches = await LoadAsync(connection, page.Select(p => p.Key).ToList(), ct);
-        var included = await IncludeAsync(connection, request, matches, ct);
+        var matches = await LoadAsync(connection, tx, page.Select(p => p.Key).ToList(), ct);
+        var included = await IncludeAsync(connection, tx, request, matches, ct);
         return new SearchResult(matches, included, total, next, previous);
     }
 
@@ -111,23 +117,31 @@ public static class SearchEngine
     /// Parsed strictly: an unknown or malformed parameter throws <see cref="SearchRequestException"/>.
     /// </summary>
     public static async Task<IReadOnlyList<StoredResource>> FindAsync(
-        SqliteConnection connection, string resourceType, IReadOnlyList<KeyValuePair<string, string>> query, int limit,
+        SqliteConnection connection, SqliteTransaction? tx, string resourceType, IReadOnlyList<KeyValuePair<string, string>> query, int limit,
         CancellationToken ct = default)
     {
         var request = SearchParser.Parse(resourceType, query, SearchHandling.Strict);
         if (request.HasErrors) throw new SearchRequestException(request.Issues);
+        return await FindAsync(connection, tx, request, limit, ct);
+    }
+
+    /// <summary>The first <paramref name="limit"/> matches of a parsed request (with its restrictions), in res_key order.</summary>
+    public static async Task<IReadOnlyList<StoredResource>> FindAsync(
+        SqliteConnection connection, SqliteTransaction? tx, SearchRequest request, int limit, CancellationToken ct = default)
+    {
+        if (request.HasErrors) throw new SearchRequestException(request.Issues);
         var sql = new SqlCompiler(request);
-        var where = await BuildWhereAsync(connection, sql, request, defaultOrder: true, ct);
+        var where = (await BuildAsync(connection, tx, sql, request, defaultOrder: true, ct)).Where;
         var keys = await connection.QueryAsync<long>(new CommandDefinition(
             $"SELECT r.res_key FROM resources r WHERE {where} ORDER BY r.res_key LIMIT {Math.Max(0, limit)}",
-            sql.Parameters, cancellationToken: ct));
-        return await LoadAsync(connection, keys.ToList(), ct);
+            sql.Parameters, transaction: tx, cancellationToken: ct));
+        return await LoadAsync(connection, tx, keys.ToList(), ct);
     }
 
     /// <summary>Parses a query string such as "identifier=http://x|1&amp;active=true" (If-None-Exist, conditional URLs).</summary>
     public static Task<IReadOnlyList<StoredResource>> FindAsync(
-        SqliteConnection connection, string resourceType, string queryString, int limit, CancellationToken ct = default) =>
-        FindAsync(connection, resourceType, ParseQueryString(queryString), limit, ct);
+        SqliteConnection connection, SqliteTransaction? tx, string resourceType, string queryString, int limit, CancellationToken ct = default) =>
+        FindAsync(connection, tx, resourceType, ParseQueryString(queryString), limit, ct);
 
     public static List<KeyValuePair<string, string>> ParseQueryString(string queryString)
     {
@@ -142,73 +156,132 @@ public static class SearchEngine
         return list;
     }
 
-    /// <summary>The WHERE clause on resources r: type, not deleted, every criterion and restriction.</summary>
-    private static async Task<string> BuildWhereAsync(
-        SqliteConnection connection, SqlCompiler sql, SearchRequest request, bool defaultOrder, CancellationToken ct)
+    /// <summary>The WHERE clause on resources r for pages, and the count query.</summary>
+    private sealed record QueryPlan(string Where, string CountSql, IReadOnlyList<string> Probes);
+
+    /// <summary>
+    /// Compiles every criterion and restriction. The page query is driven by the most selective set (estimated by a
+    /// bounded probe); when even that set is large and the order is res_key, walking the type in order finds a page
+    /// sooner than materialising the set. The count is always driven by the most selective set, and skips the
+    /// resources table when every term reads only the index tables.
+    /// </summary>
+    private static async Task<QueryPlan> BuildAsync(
+        SqliteConnection connection, SqliteTransaction? tx, SqlCompiler sql, SearchRequest request, bool defaultOrder, CancellationToken ct)
     {
         var typeLevel = request.ResourceType is not null;
         var fragments = request.Criteria.Select(c => sql.Compile(c, request.Types)).ToList();
         if (typeLevel) fragments.AddRange(sql.RestrictionFragments(request.ResourceType!));
 
-        Fragment? driver = null;
+        Fragment? best = null;
+        var bestEstimate = int.MaxValue;
         var candidates = typeLevel ? fragments.Where(f => f.Set is not null).ToList() : [];
-        if (candidates.Count > 0)
+        var probes = new List<string>();
+        foreach (var f in candidates)
         {
-            var estimates = new List<(Fragment F, int Estimate)>();
-            foreach (var f in candidates)
+            var probe = $"SELECT count(*) FROM ({f.Set} LIMIT {ProbeLimit})";
+            var run = f.Probe && candidates.Count + (defaultOrder ? 1 : 0) > 1;
+            if (run) probes.Add(probe);
+            // Without a probe a set counts as unselective; the static rank then decides.
+            var estimate = run
+                ? await connection.ExecuteScalarAsync<int>(new CommandDefinition(probe, sql.Parameters, transaction: tx, cancellationToken: ct))
+                : ProbeLimit;
+            if (estimate < bestEstimate || (estimate == bestEstimate && f.Rank < best!.Rank))
             {
-                var estimate = f.Probe
-                    ? await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-                        $"SELECT count(*) FROM ({f.Set} LIMIT {ProbeLimit})", sql.Parameters, cancellationToken: ct))
-                    : ProbeLimit - 1;
-                estimates.Add((f, estimate));
+                best = f;
+                bestEstimate = estimate;
             }
-            var best = estimates.OrderBy(e => e.Estimate).ThenBy(e => e.F.Rank).First();
-            // A term matching many rows is a poor driver for a page in res_key order: walking the type in order
-            // and probing each row finds the first page sooner than materialising the whole set.
-            if (best.Estimate < ProbeLimit || !defaultOrder) driver = best.F;
+        }
+        var pageDriver = best is not null && (bestEstimate < ProbeLimit || !defaultOrder) ? best : null;
+
+        string Where(Fragment? driver)
+        {
+            var parts = new List<string>();
+            if (driver is not null)
+            {
+                parts.Add($"r.res_key IN ({driver.Set})");
+                // Unary + keeps SQLite from driving the query by the type index instead of the selective set.
+                parts.Add($"+r.type = {sql.Add(request.ResourceType)}");
+                parts.Add("+r.deleted = 0");
+            }
+            else
+            {
+                if (typeLevel) parts.Add($"r.type = {sql.Add(request.ResourceType)}");
+                else if (request.Types.Count < request.Registry.ResourceTypes.Count())
+                    parts.Add($"r.type IN (SELECT value FROM json_each({sql.AddJson(request.Types)}))");
+                parts.Add("r.deleted = 0");
+            }
+            parts.AddRange(fragments.Where(f => f != driver).Select(f => f.Row("r")));
+
+            if (!typeLevel)
+            {
+                if (request.AllowedTypes is { } allowed && request.Types.Any(t => !allowed.Contains(t)))
+                    parts.Add($"r.type IN (SELECT value FROM json_each({sql.AddJson(request.Types.Where(allowed.Contains))}))");
+                foreach (var type in request.Restrictions.Select(r => r.ResourceType).Distinct().Where(request.Types.Contains))
+                    parts.Add($"(r.type <> {sql.Add(type)} OR {sql.RestrictionRow(type, "r")})");
+            }
+            return string.Join(" AND ", parts);
         }
 
-        var parts = new List<string>();
-        if (driver is not null)
+        var where = Where(pageDriver);
+        string count;
+        if (best is not null && fragments.All(f => f.KeyOnly))
         {
-            parts.Add($"r.res_key IN ({driver.Set})");
-            // Unary + keeps SQLite from driving the query by the type index instead of the selective set.
-            parts.Add($"+r.type = {sql.Add(request.ResourceType)}");
-            parts.Add("+r.deleted = 0");
+            // A resource can match a set through several index rows; DISTINCT counts it once.
+            var rows = fragments.Where(f => f != best).Select(f => " AND " + f.Row("d"));
+            count = $"SELECT count(*) FROM (SELECT DISTINCT res_key FROM ({best.Set})) d WHERE 1{string.Concat(rows)}";
         }
         else
         {
-            if (typeLevel) parts.Add($"r.type = {sql.Add(request.ResourceType)}");
-            else if (request.Types.Count < request.Registry.ResourceTypes.Count())
-                parts.Add($"r.type IN (SELECT value FROM json_each({sql.AddJson(request.Types)}))");
-            parts.Add("r.deleted = 0");
+            count = $"SELECT count(*) FROM resources r WHERE {(best == pageDriver ? where : Where(best))}";
         }
-        parts.AddRange(fragments.Where(f => f != driver).Select(f => f.Row("r")));
-
-        if (!typeLevel)
-        {
-            if (request.AllowedTypes is { } allowed && request.Types.Any(t => !allowed.Contains(t)))
-                parts.Add($"r.type IN (SELECT value FROM json_each({sql.AddJson(request.Types.Where(allowed.Contains))}))");
-            foreach (var type in request.Restrictions.Select(r => r.ResourceType).Distinct().Where(request.Types.Contains))
-                parts.Add($"(r.type <> {sql.Add(type)} OR {sql.RestrictionRow(type, "r")})");
-        }
-        return string.Join(" AND ", parts);
+        return new QueryPlan(where, count, probes);
     }
 
-    private static async Task<int> CountAsync(SqliteConnection connection, SqlCompiler sql, string where, CancellationToken ct) =>
-        await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-            $"SELECT count(*) FROM resources r WHERE {where}", sql.Parameters, cancellationToken: ct));
+    /// <summary>EXPLAIN QUERY PLAN of the first-page query and of the count query (for tests and benchmarks).</summary>
+    internal static async Task<string> ExplainAsync(SqliteConnection connection, SqliteTransaction? tx, SearchRequest request, CancellationToken ct)
+    {
+        var sql = new SqlCompiler(request);
+        var plan = await BuildAsync(connection, tx, sql, request, request.Sort.Count == 0, ct);
+        var (page, parameters) = PageSql(sql, request, plan.Where, request.Cursor, request.Cursor?.Before ?? false, request.Count + 1);
+        var sb = new System.Text.StringBuilder();
+        foreach (var (name, text) in plan.Probes.Select(p => ("probe", p)).Append(("page", page)).Append(("count", plan.CountSql)))
+        {
+            sb.Append("-- ").Append(name).Append(": ").AppendLine(text);
+            var rows = await connection.QueryAsync<(long Id, long Parent, long NotUsed, string Detail)>(
+                new CommandDefinition("EXPLAIN QUERY PLAN " + text, parameters, transaction: tx, cancellationToken: ct));
+            foreach (var row in rows) sb.Append("   ").AppendLine(row.Detail);
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// Without an explicit _total=accurate, counting stops here and a larger result has no total (R4 lets a
+    /// server leave it out): an exact count of a very large result costs more than the page itself.
+    /// </summary>
+    public const int AutoTotalLimit = 10_000;
+
+    private static async Task<int> CountAsync(SqliteConnection connection, SqliteTransaction? tx, SqlCompiler sql, QueryPlan plan, CancellationToken ct) =>
+        await connection.ExecuteScalarAsync<int>(new CommandDefinition(plan.CountSql, sql.Parameters, transaction: tx, cancellationToken: ct));
+
+    /// <summary>The count, or null when <paramref name="limit"/> is given and more resources match.</summary>
+    private static async Task<int?> CountAsync(SqliteConnection connection, SqliteTransaction? tx, SqlCompiler sql, QueryPlan plan, int? limit, CancellationToken ct)
+    {
+        if (limit is null) return await CountAsync(connection, tx, sql, plan, ct);
+        const string prefix = "SELECT count(*) FROM ";
+        var bounded = "SELECT count(*) FROM (SELECT 1 FROM " + plan.CountSql[prefix.Length..] + $" LIMIT {limit.Value + 1})";
+        var count = await connection.ExecuteScalarAsync<int>(new CommandDefinition(bounded, sql.Parameters, transaction: tx, cancellationToken: ct));
+        return count > limit ? null : count;
+    }
 
     private sealed record PageRow(long Key, object?[] SortValues);
 
     private static async Task<List<PageRow>> PageAsync(
-        SqliteConnection connection, SqlCompiler sql, SearchRequest request, string where, SearchCursor? cursor,
+        SqliteConnection connection, SqliteTransaction? tx, SqlCompiler sql, SearchRequest request, string where, SearchCursor? cursor,
         bool backward, int limit, CancellationToken ct)
     {
         var (text, parameters) = PageSql(sql, request, where, cursor, backward, limit);
         var rows = new List<PageRow>();
-        await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(text, parameters, cancellationToken: ct));
+        await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(text, parameters, transaction: tx, cancellationToken: ct));
         while (await reader.ReadAsync(ct))
         {
             var values = new object?[request.Sort.Count];
@@ -269,20 +342,21 @@ public static class SearchEngine
         return "(" + string.Join(" OR ", alternatives) + ")";
     }
 
-    private static async Task<bool> ExistsAsync(SqliteConnection connection, SearchRequest request, SearchCursor from, CancellationToken ct)
+    private static async Task<bool> ExistsAsync(SqliteConnection connection, SqliteTransaction? tx, SearchRequest request, SearchCursor from, CancellationToken ct)
     {
         // The WHERE text refers to parameters of the compiler that built it; rebuild it in a fresh compiler.
         var sql = new SqlCompiler(request);
-        var rebuilt = await BuildWhereAsync(connection, sql, request, request.Sort.Count == 0, ct);
+        var rebuilt = (await BuildAsync(connection, tx, sql, request, request.Sort.Count == 0, ct)).Where;
         var (text, parameters) = PageSql(sql, request, rebuilt, from, from.Before, 1);
-        var found = await connection.QueryAsync<long>(new CommandDefinition(text, parameters, cancellationToken: ct));
+        var found = await connection.QueryAsync<long>(new CommandDefinition(text, parameters, transaction: tx, cancellationToken: ct));
         return found.Any();
     }
 
-    private static async Task<List<StoredResource>> LoadAsync(SqliteConnection connection, IReadOnlyList<long> keys, CancellationToken ct)
+    private static async Task<List<StoredResource>> LoadAsync(SqliteConnection connection, SqliteTransaction? tx, IReadOnlyList<long> keys, CancellationToken ct)
     {
         if (keys.Count == 0) return [];
         await using var cmd = connection.CreateCommand();
+        cmd.Transaction = tx;
         cmd.CommandText = $"SELECT {Columns} FROM resources WHERE res_key IN (SELECT value FROM json_each(@keys))";
         cmd.Parameters.AddWithValue("@keys", System.Text.Json.JsonSerializer.Serialize(keys));
         var byKey = new Dictionary<long, StoredResource>(keys.Count);
@@ -300,7 +374,7 @@ public static class SearchEngine
     /// Every candidate passes the request's type limit and restrictions before it is loaded.
     /// </summary>
     private static async Task<List<StoredResource>> IncludeAsync(
-        SqliteConnection connection, SearchRequest request, IReadOnlyList<StoredResource> matches, CancellationToken ct)
+        SqliteConnection connection, SqliteTransaction? tx, SearchRequest request, IReadOnlyList<StoredResource> matches, CancellationToken ct)
     {
         if (matches.Count == 0 || (request.Includes.Count == 0 && request.RevIncludes.Count == 0)) return [];
         var seen = new HashSet<long>(matches.Select(m => m.ResKey));
@@ -317,11 +391,11 @@ public static class SearchEngine
                     ? sources.Select(s => s.ResKey).ToList()
                     : sources.Where(s => s.Type == spec.SourceType).Select(s => s.ResKey).ToList();
                 if (keys.Count == 0) continue;
-                candidates.AddRange(await IncludeCandidatesAsync(connection, spec, keys, ct));
+                candidates.AddRange(await IncludeCandidatesAsync(connection, tx, spec, keys, ct));
             }
             var fresh = candidates.Where(c => seen.Add(c.Key)).ToList();
-            var allowed = await FilterRestrictedAsync(connection, request, fresh, ct);
-            var loaded = await LoadAsync(connection, allowed.Take(MaxIncluded - included.Count).ToList(), ct);
+            var allowed = await FilterRestrictedAsync(connection, tx, request, fresh, ct);
+            var loaded = await LoadAsync(connection, tx, allowed.Take(MaxIncluded - included.Count).ToList(), ct);
             included.AddRange(loaded);
             sources = loaded;
         }
@@ -329,7 +403,7 @@ public static class SearchEngine
     }
 
     private static async Task<IEnumerable<(long Key, string Type)>> IncludeCandidatesAsync(
-        SqliteConnection connection, IncludeSpec spec, IReadOnlyList<long> keys, CancellationToken ct)
+        SqliteConnection connection, SqliteTransaction? tx, IncludeSpec spec, IReadOnlyList<long> keys, CancellationToken ct)
     {
         var p = new DynamicParameters();
         p.Add("@keys", System.Text.Json.JsonSerializer.Serialize(keys));
@@ -346,12 +420,12 @@ public static class SearchEngine
               "JOIN resources t ON t.type = x.target_type AND t.id = x.target_id " +
               "WHERE x.res_key IN (SELECT value FROM json_each(@keys)) AND x.param_id IN (SELECT value FROM json_each(@pids)) " +
               "AND t.deleted = 0 AND (@target IS NULL OR x.target_type = @target) ORDER BY t.res_key LIMIT @limit";
-        var rows = await connection.QueryAsync<(long, string)>(new CommandDefinition(text, p, cancellationToken: ct));
+        var rows = await connection.QueryAsync<(long, string)>(new CommandDefinition(text, p, transaction: tx, cancellationToken: ct));
         return rows;
     }
 
     private static async Task<List<long>> FilterRestrictedAsync(
-        SqliteConnection connection, SearchRequest request, List<(long Key, string Type)> candidates, CancellationToken ct)
+        SqliteConnection connection, SqliteTransaction? tx, SearchRequest request, List<(long Key, string Type)> candidates, CancellationToken ct)
     {
         var result = new HashSet<long>();
         foreach (var group in candidates.GroupBy(c => c.Type))
@@ -367,7 +441,7 @@ public static class SearchEngine
             var keys = sql.AddJson(group.Select(c => c.Key));
             var passed = await connection.QueryAsync<long>(new CommandDefinition(
                 $"SELECT r.res_key FROM resources r WHERE r.res_key IN (SELECT value FROM json_each({keys})) AND {restriction}",
-                sql.Parameters, cancellationToken: ct));
+                sql.Parameters, transaction: tx, cancellationToken: ct));
             result.UnionWith(passed);
         }
         return candidates.Where(c => result.Contains(c.Key)).Select(c => c.Key).ToList();

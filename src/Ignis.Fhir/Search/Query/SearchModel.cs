@@ -16,6 +16,8 @@ public enum SearchTotal
 {
     None,
     Accurate,
+    /// <summary>The default: the exact total when at most <see cref="SearchEngine.AutoTotalLimit"/> resources match, otherwise none.</summary>
+    Auto,
 }
 
 public enum SearchSummary

@@ -164,7 +164,8 @@ public static class SearchParser
                     {
                         case "none": request.Total = SearchTotal.None; return true;
                         // An estimate is allowed to be exact.
-                        case "accurate" or "estimate": request.Total = SearchTotal.Accurate; return true;
+                        case "accurate": request.Total = SearchTotal.Accurate; return true;
+                        case "estimate": request.Total = SearchTotal.Auto; return true;
                         default: return Reject(SearchIssueKind.InvalidValue, key, $"_total must be none, estimate or accurate, not '{value}'.");
                     }
                 case "_summary":

@@ -40,7 +40,7 @@ public sealed class SearchRequest
     /// <summary>Page size: <see cref="SearchParser.DefaultCount"/> unless _count says otherwise, at most <see cref="SearchParser.MaxCount"/>.</summary>
     public int Count { get; internal set; } = SearchParser.DefaultCount;
 
-    public SearchTotal Total { get; internal set; } = SearchTotal.Accurate;
+    public SearchTotal Total { get; internal set; } = SearchTotal.Auto;
 
     /// <summary>_summary as given, or null; the engine returns no entries for <see cref="SearchSummary.Count"/>.</summary>
     public SearchSummary? Summary { get; internal set; }
@@ -78,22 +78,38 @@ public sealed class SearchRequest
     /// Several restrictions on one type must all hold. An empty <paramref name="anyOf"/> hides the type entirely.
     /// </summary>
     /// <exception cref="ArgumentException">A criterion is not a valid search parameter of the type (a programming error).</exception>
-    public SearchRequest AddRestriction(string resourceType, IEnumerable<KeyValuePair<string, string>> anyOf)
+    public SearchRequest AddRestriction(string resourceType, IEnumerable<KeyValuePair<string, string>> anyOf) =>
+        AddRestrictionGroups(resourceType, anyOf.Select(c => (IEnumerable<KeyValuePair<string, string>>)[c]));
+
+    /// <summary>
+    /// As <see cref="AddRestriction(string, IEnumerable{KeyValuePair{string, string}})"/>, with alternatives that are
+    /// each several criteria ANDed: "AND (any of (all of these))". SMART granular scopes need it: a compartment AND a
+    /// category, OR another scope's filter.
+    /// </summary>
+    public SearchRequest AddRestrictionGroups(string resourceType, IEnumerable<IEnumerable<KeyValuePair<string, string>>> anyOf)
     {
         if (!Registry.IsKnownType(resourceType))
             throw new ArgumentException($"'{resourceType}' is not a resource type this server knows.", nameof(resourceType));
-        var list = anyOf.ToList();
-        var criteria = new List<SearchCriterion>();
-        foreach (var (key, value) in list)
+        var groups = new List<IReadOnlyList<SearchCriterion>>();
+        var source = new List<KeyValuePair<string, string>>();
+        foreach (var group in anyOf)
         {
-            var parsed = SearchParser.Parse(resourceType, [new(key, value)], SearchHandling.Strict, Registry);
-            if (parsed.HasErrors || parsed.Criteria.Count != 1)
-                throw new ArgumentException(
-                    $"The restriction {resourceType}?{key}={value} is not a valid search criterion: " +
-                    string.Join("; ", parsed.Issues.Select(i => i.Message)), nameof(anyOf));
-            criteria.Add(parsed.Criteria[0]);
+            var criteria = new List<SearchCriterion>();
+            foreach (var (key, value) in group)
+            {
+                var parsed = SearchParser.Parse(resourceType, [new(key, value)], SearchHandling.Strict, Registry);
+                if (parsed.HasErrors || parsed.Criteria.Count != 1)
+                    throw new ArgumentException(
+                        $"The restriction {resourceType}?{key}={value} is not a valid search criterion: " +
+                        string.Join("; ", parsed.Issues.Select(i => i.Message)), nameof(anyOf));
+                criteria.Add(parsed.Criteria[0]);
+                source.Add(new(key, value));
+            }
+            if (criteria.Count == 0)
+                throw new ArgumentException("A restriction alternative needs at least one criterion.", nameof(anyOf));
+            groups.Add(criteria);
         }
-        _restrictions.Add(new SearchRestriction(resourceType, criteria, list));
+        _restrictions.Add(new SearchRestriction(resourceType, groups, source));
         return this;
     }
 
@@ -133,8 +149,8 @@ public sealed class SearchRequest
         Uri.EscapeDataString(s).Replace("%3A", ":").Replace("%2C", ",").Replace("%7C", "|").Replace("%24", "$").Replace("%2F", "/");
 }
 
-/// <summary>"AND (any of these criteria)" for resources of <see cref="ResourceType"/>; see <see cref="SearchRequest.AddRestriction(string, IEnumerable{KeyValuePair{string, string}})"/>.</summary>
+/// <summary>"AND (any of these groups, each all of its criteria)" for resources of <see cref="ResourceType"/>; see <see cref="SearchRequest.AddRestrictionGroups"/>.</summary>
 public sealed record SearchRestriction(
     string ResourceType,
-    IReadOnlyList<SearchCriterion> AnyOf,
+    IReadOnlyList<IReadOnlyList<SearchCriterion>> AnyOf,
     IReadOnlyList<KeyValuePair<string, string>> Source);

@@ -11,7 +11,9 @@ namespace Ignis.Fhir.Search.Query;
 /// index, used to drive the query from the most selective term; <see cref="Row"/> is the same condition as a
 /// predicate on a resources row (an EXISTS probe through the index tables' res_key indexes), used for the others.
 /// </summary>
-internal sealed record Fragment(string? Set, Func<string, string> Row, int Rank, bool Probe);
+/// <see cref="KeyOnly"/>: the set holds only current resources of the searched type and the row predicate reads
+/// nothing but res_key, so a count need not visit the resources table.
+internal sealed record Fragment(string? Set, Func<string, string> Row, int Rank, bool Probe, bool KeyOnly = false);
 
 /// <summary>
 /// Builds parameterised SQL for criteria. Every client value goes into <see cref="Parameters"/>; only
@@ -40,7 +42,7 @@ internal sealed class SqlCompiler(SearchRequest request)
         foreach (var r in request.Restrictions.Where(r => r.ResourceType == type))
         {
             if (r.AnyOf.Count == 0) return "0";
-            parts.Add("(" + string.Join(" OR ", r.AnyOf.Select(c => Compile(c, [type]).Row(alias))) + ")");
+            parts.Add("(" + string.Join(" OR ", r.AnyOf.Select(g => "(" + string.Join(" AND ", g.Select(c => Compile(c, [type]).Row(alias))) + ")")) + ")");
         }
         return parts.Count == 0 ? null : string.Join(" AND ", parts);
     }
@@ -61,9 +63,18 @@ internal sealed class SqlCompiler(SearchRequest request)
                 list.Add(new Fragment(null, _ => "0", 0, false));
                 continue;
             }
-            var fs = r.AnyOf.Select(c => Compile(c, [type])).ToList();
+            if (r.AnyOf.Any(g => g.Count > 1))
+            {
+                // Alternatives of several criteria: a row condition only (no driving set).
+                var groups = r.AnyOf.Select(g => g.Select(c => Compile(c, [type])).ToList()).ToList();
+                list.Add(new Fragment(null,
+                    a => "(" + string.Join(" OR ", groups.Select(g => "(" + string.Join(" AND ", g.Select(f => f.Row(a))) + ")")) + ")",
+                    groups.Max(g => g.Max(f => f.Rank)), false, groups.All(g => g.All(f => f.KeyOnly))));
+                continue;
+            }
+            var fs = r.AnyOf.Select(g => Compile(g[0], [type])).ToList();
             var set = fs.All(f => f.Set is not null) ? string.Join(" UNION ALL ", fs.Select(f => f.Set)) : null;
-            list.Add(new Fragment(set, a => "(" + string.Join(" OR ", fs.Select(f => f.Row(a))) + ")", fs.Max(f => f.Rank), false));
+            list.Add(new Fragment(set, a => "(" + string.Join(" OR ", fs.Select(f => f.Row(a))) + ")", fs.Max(f => f.Rank), false, fs.All(f => f.KeyOnly)));
         }
         return list;
     }
@@ -78,6 +89,10 @@ internal sealed class SqlCompiler(SearchRequest request)
 
     private string ParamIds(IReadOnlyList<SearchParam> ps) =>
         ps.Count == 1 ? "param_id = " + Add(ps[0].Id) : "param_id IN (SELECT value FROM json_each(" + AddJson(ps.Select(p => p.Id)) + "))";
+
+    // In a per-row probe (res_key = r.res_key) the unary + stops SQLite from preferring the covering
+    // (param_id, value…) index, which would scan every row of the parameter instead of the resource's few rows.
+    private string ProbeParamIds(IReadOnlyList<SearchParam> ps) => "+" + ParamIds(ps);
 
     private string TypeFilter(IReadOnlyList<string> types) =>
         types.Count == 1 ? "type = " + Add(types[0]) : "type IN (SELECT value FROM json_each(" + AddJson(types) + "))";
@@ -102,23 +117,39 @@ internal sealed class SqlCompiler(SearchRequest request)
 
         var table = Table(c.Type);
         var pid = ParamIds(c.Params);
+        var probePid = ProbeParamIds(c.Params);
         if (c.Missing is { } missing)
         {
-            var exists = $"EXISTS (SELECT 1 FROM {table} WHERE res_key = {{0}}.res_key AND {pid})";
+            var exists = $"EXISTS (SELECT 1 FROM {table} WHERE res_key = {{0}}.res_key AND {probePid})";
             return missing
-                ? new Fragment(null, a => "NOT " + string.Format(CultureInfo.InvariantCulture, exists, a), 9, false)
-                : new Fragment($"SELECT res_key FROM {table} WHERE {pid}", a => string.Format(CultureInfo.InvariantCulture, exists, a), 9, true);
+                ? new Fragment(null, a => "NOT " + string.Format(CultureInfo.InvariantCulture, exists, a), 9, false, true)
+                : new Fragment($"SELECT res_key FROM {table} WHERE {pid}", a => string.Format(CultureInfo.InvariantCulture, exists, a), 9, true, true);
         }
 
         var predicates = c.AnyOf.Select(v => Predicate(c, v)).ToList();
         var any = predicates.Count == 1 ? predicates[0] : "(" + string.Join(" OR ", predicates) + ")";
-        string Probe(string a) => $"EXISTS (SELECT 1 FROM {table} WHERE res_key = {a}.res_key AND {pid} AND {any})";
+        string Probe(string a) => $"EXISTS (SELECT 1 FROM {table} WHERE res_key = {a}.res_key AND {probePid} AND {any})";
         if (c.Modifier == SearchModifier.Not)
-            return new Fragment(null, a => "NOT " + Probe(a), 9, false);
+            return new Fragment(null, a => "NOT " + Probe(a), 9, false, true);
 
         var set = string.Join(" UNION ALL ", predicates.Select(p => $"SELECT res_key FROM {table} WHERE {pid} AND {p}"));
-        return new Fragment(set, Probe, Rank(c), true);
+        return new Fragment(set, Probe, Rank(c), Sargable(c), true);
     }
+
+    /// <summary>
+    /// Whether SQLite can seek the set through an index range rather than walk every row of the parameter; only
+    /// such sets are worth a row-count probe (a walk that matches little would read the whole parameter).
+    /// </summary>
+    private static bool Sargable(ParameterCriterion c) => c.AnyOf.All(v => v switch
+    {
+        TextSearchValue => false,
+        TokenSearchValue t => t.Code is not null,
+        StringSearchValue => c.Modifier != SearchModifier.Contains,
+        DateSearchValue d => d.Prefix is not (SearchPrefix.Gt or SearchPrefix.Ge or SearchPrefix.Ne),
+        NumberSearchValue => false,
+        QuantitySearchValue q => q.Code is not null,
+        _ => true,
+    });
 
     private static int Rank(ParameterCriterion c) => (c.Type, c.Modifier) switch
     {
@@ -154,38 +185,51 @@ internal sealed class SqlCompiler(SearchRequest request)
         return new Fragment(set, a => any.Replace("last_updated", a + ".last_updated"), 7, set is not null);
     }
 
+    // CROSS JOIN fixes SQLite's join order: from the (small) set of matching targets to the references to them,
+    // and per row from the resource's references to their targets, never from every reference of the parameter.
     private Fragment CompileChain(ChainCriterion c)
     {
         var sets = new List<string>();
+        var rows = new List<Func<string, string>>();
         foreach (var target in c.Targets)
         {
             var inner = Compile(target.Inner, [target.Type]);
             var restriction = RestrictionRow(target.Type, "t");
-            var from = inner.Set is not null ? $"t.res_key IN ({inner.Set}) AND +t.type = {Add(target.Type)}" : $"t.type = {Add(target.Type)} AND {inner.Row("t")}";
+            var type = Add(target.Type);
+            var extra = restriction is null ? "" : " AND " + restriction;
+            var innerRow = inner.Row("t");
+            var from = inner.Set is not null ? $"t.res_key IN ({inner.Set}) AND +t.type = {type}" : $"t.type = {type} AND {innerRow}";
             foreach (var reference in c.References)
             {
-                sets.Add($"SELECT x.res_key FROM resources t JOIN idx_reference x ON x.param_id = {Add(reference.Id)} " +
-                         $"AND x.target_id = t.id AND x.target_type = t.type WHERE {from} AND t.deleted = 0" +
-                         (restriction is null ? "" : " AND " + restriction));
+                var pid = Add(reference.Id);
+                sets.Add($"SELECT x.res_key FROM resources t CROSS JOIN idx_reference x WHERE {from} AND t.deleted = 0{extra} " +
+                         $"AND x.param_id = {pid} AND x.target_id = t.id AND x.target_type = t.type");
+                rows.Add(a => $"EXISTS (SELECT 1 FROM idx_reference x CROSS JOIN resources t WHERE x.res_key = {a}.res_key AND +x.param_id = {pid} " +
+                              $"AND t.type = x.target_type AND t.id = x.target_id AND x.target_type = {type} AND t.deleted = 0 AND {innerRow}{extra})");
             }
         }
         var set = string.Join(" UNION ALL ", sets);
-        return new Fragment(set, a => $"{a}.res_key IN ({set})", 5, false);
+        return new Fragment(set, a => "(" + string.Join(" OR ", rows.Select(r => r(a))) + ")", 5, true, true);
     }
 
     private Fragment CompileHas(HasCriterion h, string targetType)
     {
         var inner = Compile(h.Inner, [h.SourceType]);
         var restriction = RestrictionRow(h.SourceType, "s");
+        var extra = restriction is null ? "" : " AND " + restriction;
+        var sourceType = Add(h.SourceType);
         var sources = inner.Set is not null
-            ? restriction is null
-                ? inner.Set
-                : $"SELECT s.res_key FROM resources s WHERE s.res_key IN ({inner.Set}) AND {restriction}"
-            : $"SELECT s.res_key FROM resources s WHERE s.type = {Add(h.SourceType)} AND s.deleted = 0 AND {inner.Row("s")}" +
-              (restriction is null ? "" : " AND " + restriction);
-        var set = $"SELECT t.res_key FROM idx_reference x JOIN resources t ON t.type = x.target_type AND t.id = x.target_id " +
-                  $"WHERE x.param_id = {Add(h.Reference.Id)} AND x.target_type = {Add(targetType)} AND x.res_key IN ({sources})";
-        return new Fragment(set, a => $"{a}.res_key IN ({set})", 5, false);
+            ? $"SELECT s.res_key FROM resources s WHERE s.res_key IN ({inner.Set}) AND +s.type = {sourceType} AND +s.deleted = 0{extra}"
+            : $"SELECT s.res_key FROM resources s WHERE s.type = {sourceType} AND s.deleted = 0 AND {inner.Row("s")}{extra}";
+        var pid = Add(h.Reference.Id);
+        var target = Add(targetType);
+        var set = $"SELECT t.res_key FROM ({sources}) q CROSS JOIN idx_reference x CROSS JOIN resources t " +
+                  $"WHERE x.res_key = q.res_key AND +x.param_id = {pid} AND +x.target_type = {target} AND t.type = x.target_type AND t.id = x.target_id";
+        var innerRow = inner.Row("s");
+        string Row(string a) =>
+            $"EXISTS (SELECT 1 FROM idx_reference x CROSS JOIN resources s WHERE x.param_id = {pid} AND x.target_id = {a}.id " +
+            $"AND x.target_type = {target} AND s.res_key = x.res_key AND {innerRow}{extra})";
+        return new Fragment(set, Row, 5, true);
     }
 
     private string Predicate(ParameterCriterion c, SearchValue v) => v switch
@@ -245,9 +289,10 @@ internal sealed class SqlCompiler(SearchRequest request)
             case SearchPrefix.Gt: return $"({hi} > {qhi()})";
             case SearchPrefix.Lt: return $"({lo} < {qlo()})";
             case SearchPrefix.Ge: return $"({hi} > {qhi()} OR ({lo} >= {qlo()} AND {hi} <= {qhi()}))";
-            case SearchPrefix.Le: return $"({lo} < {qlo()} OR ({lo} >= {qlo()} AND {hi} <= {qhi()}))";
+            // The redundant bounds on lo (lo <= hi) let SQLite seek the (param_id, lo, hi) index.
+            case SearchPrefix.Le: return $"({lo} <= {qhi()} AND ({lo} < {qlo()} OR ({lo} >= {qlo()} AND {hi} <= {qhi()})))";
             case SearchPrefix.Sa: return $"({lo} > {qhi()})";
-            case SearchPrefix.Eb: return $"({hi} < {qlo()})";
+            case SearchPrefix.Eb: return $"({lo} < {qlo()} AND {hi} < {qlo()})";
             default:
             {
                 var now = DateTime.UtcNow.Ticks;
@@ -363,6 +408,6 @@ internal sealed class SqlCompiler(SearchRequest request)
             SearchParamType.Uri => ("idx_uri", "uri"),
             _ => throw new InvalidOperationException($"Cannot sort by {key.Type}."),
         };
-        return $"(SELECT {agg}({column}) FROM {table} WHERE res_key = {alias}.res_key AND {ParamIds(key.Params)})";
+        return $"(SELECT {agg}({column}) FROM {table} WHERE res_key = {alias}.res_key AND {ProbeParamIds(key.Params)})";
     }
 }

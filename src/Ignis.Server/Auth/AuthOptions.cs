@@ -1,0 +1,47 @@
+namespace Ignis.Server.Auth;
+
+/// <summary>The "Ignis:Auth" configuration section: the SMART authorization server.</summary>
+public sealed class AuthOptions
+{
+    public const string Section = "Ignis:Auth";
+
+    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Refresh tokens of an offline_access grant.</summary>
+    public TimeSpan OfflineRefreshTokenLifetime { get; set; } = TimeSpan.FromDays(90);
+
+    /// <summary>Refresh tokens of an online_access grant; they also end with the user's sign-in session.</summary>
+    public TimeSpan OnlineRefreshTokenLifetime { get; set; } = TimeSpan.FromHours(12);
+
+    public TimeSpan AuthorizationCodeLifetime { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long an EHR launch id minted by /oauth/launch may be used.</summary>
+    public TimeSpan LaunchLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long a browser sign-in lasts without activity.</summary>
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(8);
+
+    /// <summary>Where the signing and encryption keys live; default {DataDirectory}/keys.</summary>
+    public string? KeyDirectory { get; set; }
+
+    /// <summary>Sent as need_patient_banner in token responses with a patient context.</summary>
+    public bool NeedPatientBanner { get; set; } = true;
+
+    /// <summary>Sent as smart_style_url; default the server's own {origin}/smart-style.json.</summary>
+    public string? SmartStyleUrl { get; set; }
+
+    /// <summary>
+    /// Serve the OAuth endpoints over plain http to remote clients. Off: plain http is accepted from loopback
+    /// addresses only (the default insecure interface listens on loopback).
+    /// </summary>
+    public bool AllowInsecureHttp { get; set; }
+
+    /// <summary>Scopes outside the SMART grammar that clients may request (e.g. scim for the admin API).</summary>
+    public string[] ExtraScopes { get; set; } = ["scim"];
+
+    /// <summary>How often expired, redeemed and revoked tokens and authorizations are deleted.</summary>
+    public TimeSpan PruneInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Tokens and authorizations younger than this are kept even when no longer valid (audit, reuse detection).</summary>
+    public TimeSpan PruneRetention { get; set; } = TimeSpan.FromDays(7);
+}

@@ -1,0 +1,201 @@
+using System.Security.Claims;
+using Ignis.Fhir.Storage;
+using Ignis.Server.Data;
+using Ignis.Server.Fhir;
+using Ignis.Server.Hosting;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Server;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Ignis.Server.Auth;
+
+public static partial class AuthServiceCollectionExtensions
+{
+    /// <summary>The SMART authorization server: users, OpenIddict, keys, pages and their services.</summary>
+    public static WebApplicationBuilder AddIgnisAuth(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<AuthOptions>().Bind(builder.Configuration.GetSection(AuthOptions.Section))
+            .Validate(o => o.AccessTokenLifetime > TimeSpan.Zero, "Ignis:Auth:AccessTokenLifetime must be positive, e.g. 01:00:00.")
+            .Validate(o => o.OfflineRefreshTokenLifetime > TimeSpan.Zero, "Ignis:Auth:OfflineRefreshTokenLifetime must be positive, e.g. 90.00:00:00.")
+            .Validate(o => o.OnlineRefreshTokenLifetime > TimeSpan.Zero, "Ignis:Auth:OnlineRefreshTokenLifetime must be positive, e.g. 12:00:00.")
+            .Validate(o => o.PruneInterval > TimeSpan.Zero, "Ignis:Auth:PruneInterval must be positive, e.g. 01:00:00.")
+            .ValidateOnStart();
+        services.TryAddSingletonTimeProvider();
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
+        builder.Logging.AddFilter("OpenIddict", LogLevel.Warning);
+
+        services.AddDbContext<AuthDbContext>((sp, o) =>
+        {
+            var path = sp.GetRequiredService<FhirDatabase>().Path;
+            o.UseSqlite($"Data Source={path};Default Timeout=30;Pooling=True");
+            o.UseOpenIddict();
+        });
+        services.AddDataProtection().SetApplicationName("Ignis").PersistKeysToDbContext<AuthDbContext>();
+
+        services.AddIdentity<IgnisUser, IdentityRole>(o =>
+            {
+                o.Password.RequireDigit = false;
+                o.Password.RequireUppercase = false;
+                o.Password.RequireNonAlphanumeric = false;
+                o.Password.RequiredLength = 8;
+                o.Lockout.MaxFailedAccessAttempts = 5;
+                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(5);
+                o.Lockout.AllowedForNewUsers = true;
+                o.User.RequireUniqueEmail = false;
+                o.ClaimsIdentity.UserIdClaimType = Claims.Subject;
+                o.ClaimsIdentity.UserNameClaimType = Claims.Name;
+                o.ClaimsIdentity.RoleClaimType = Claims.Role;
+            })
+            .AddEntityFrameworkStores<AuthDbContext>()
+            .AddDefaultTokenProviders();
+        services.ConfigureApplicationCookie(o =>
+        {
+            o.Cookie.Name = "ignis.session";
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Lax;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.LoginPath = AuthPages.Login;
+            o.LogoutPath = AuthPages.Logout;
+            o.AccessDeniedPath = AuthPages.Login;
+            o.SlidingExpiration = true;
+            o.Events.OnValidatePrincipal = SessionValidation.ValidateAsync;
+        });
+        services.AddOptions<CookieAuthenticationOptions>(IdentityConstants.ApplicationScheme)
+            .Configure<IOptions<AuthOptions>>((o, auth) => o.ExpireTimeSpan = auth.Value.SessionLifetime);
+        // The security stamp validator rebuilds the cookie principal from the user; keep the session id on it.
+        services.Configure<SecurityStampValidatorOptions>(o => o.OnRefreshingPrincipal = context =>
+        {
+            if (context.CurrentPrincipal?.FindFirst(SmartPrincipalFactory.SessionClaim) is { } sid
+                && context.NewPrincipal?.Identity is ClaimsIdentity identity)
+                identity.AddClaim(new Claim(SmartPrincipalFactory.SessionClaim, sid.Value));
+            return Task.CompletedTask;
+        });
+
+        services.AddOpenIddict()
+            .AddCore(o => o.UseEntityFrameworkCore().UseDbContext<AuthDbContext>())
+            .AddServer(o =>
+            {
+                o.SetAuthorizationEndpointUris(AuthEndpoints.Authorize[1..])
+                    .SetTokenEndpointUris(AuthEndpoints.Token[1..])
+                    .SetIntrospectionEndpointUris(AuthEndpoints.Introspect[1..])
+                    .SetRevocationEndpointUris(AuthEndpoints.Revoke[1..])
+                    .SetUserInfoEndpointUris(AuthEndpoints.UserInfo[1..])
+                    .SetEndSessionEndpointUris(AuthEndpoints.Logout[1..])
+                    .SetJsonWebKeySetEndpointUris(AuthEndpoints.Jwks[1..])
+                    .SetConfigurationEndpointUris(".well-known/openid-configuration");
+                o.AllowAuthorizationCodeFlow().AllowRefreshTokenFlow().AllowClientCredentialsFlow();
+                // SMART 2.2: S256 only.
+                o.Configure(options => options.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain));
+                // SMART scopes are open-ended (any resource type, granular queries): SmartScopes filters them.
+                o.DisableScopeValidation().IgnoreScopePermissions();
+                o.RegisterScopes([.. SmartScopes.Fixed, .. SmartScopes.AdvertisedResourceScopes]);
+                // A used refresh token is never accepted again; presenting it revokes the whole grant (RFC 9700 §4.14.2).
+                o.SetRefreshTokenReuseLeeway(null);
+                // Other resource servers must be able to read access tokens (RFC 9068 JWTs signed RS256).
+                o.DisableAccessTokenEncryption();
+                foreach (var handler in SmartServerHandlers.Replaced) o.RemoveEventHandler(handler);
+                foreach (var handler in SmartServerHandlers.All) o.AddEventHandler(handler);
+                o.UseAspNetCore()
+                    .EnableAuthorizationEndpointPassthrough()
+                    .EnableTokenEndpointPassthrough()
+                    .EnableUserInfoEndpointPassthrough()
+                    .EnableEndSessionEndpointPassthrough()
+                    // Plain http is limited to loopback (or allowed by Ignis:Auth:AllowInsecureHttp) by TransportPolicy.
+                    .DisableTransportSecurityRequirement();
+            })
+            // The resource server in the same process: signature, issuer and lifetime from the local server's keys;
+            // token entry validation so a revoked or refreshed-away token stops working at once.
+            .AddValidation(o =>
+            {
+                o.UseLocalServer();
+                o.UseAspNetCore();
+                o.EnableTokenEntryValidation();
+            });
+        services.AddOptions<OpenIddictServerOptions>()
+            .Configure<IOptions<IgnisOptions>, IOptions<AuthOptions>>((o, ignis, auth) =>
+            {
+                var keys = SigningKeys.LoadOrCreate(auth.Value.KeyDirectory ?? Path.Combine(ignis.Value.DataDirectory, "keys"));
+                o.SigningCredentials.Add(new SigningCredentials(keys.Signing, SecurityAlgorithms.RsaSha256));
+                o.EncryptionCredentials.Add(new EncryptingCredentials(keys.Encryption, SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512));
+                o.AccessTokenLifetime = auth.Value.AccessTokenLifetime;
+                o.RefreshTokenLifetime = auth.Value.OfflineRefreshTokenLifetime;
+                o.AuthorizationCodeLifetime = auth.Value.AuthorizationCodeLifetime;
+                foreach (var scope in auth.Value.ExtraScopes) o.Scopes.Add(scope);
+                if (ignis.Value.PublicBaseUrl is { Length: > 0 } origin) o.Issuer = new Uri(origin.TrimEnd('/') + "/");
+            });
+
+        services.AddScoped<AuthorizeEndpoint>();
+        services.AddScoped<TokenEndpoint>();
+        services.AddScoped<SmartPrincipalFactory>();
+        services.AddScoped<LaunchService>();
+        services.AddScoped<GrantRevocation>();
+        services.AddSingleton<AuthorizationTickets>();
+        services.AddSingleton<SmartDiscovery>();
+        services.AddSingleton<ICapabilityContributor>(sp => sp.GetRequiredService<SmartDiscovery>());
+        services.AddHostedService<TokenPruning>();
+
+        // The pages live in this assembly, which is not the entry assembly when tests host the server.
+        services.AddRazorPages().AddApplicationPart(typeof(AuthServiceCollectionExtensions).Assembly);
+        services.AddAntiforgery(o =>
+        {
+            o.Cookie.Name = "ignis.antiforgery";
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.FormFieldName = "__RequestVerificationToken";
+        });
+        return builder;
+    }
+
+    private static void TryAddSingletonTimeProvider(this IServiceCollection services)
+    {
+        if (services.All(d => d.ServiceType != typeof(TimeProvider))) services.AddSingleton(TimeProvider.System);
+    }
+
+    /// <summary>Security headers, the http policy and authentication, in front of every endpoint.</summary>
+    public static WebApplication UseIgnisAuth(this WebApplication app)
+    {
+        app.UseMiddleware<SecurityHeaders>();
+        app.UseMiddleware<TransportPolicy>();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+
+    public static WebApplication MapIgnisAuth(this WebApplication app)
+    {
+        app.MapIgnisAuthEndpoints();
+        app.MapGet(SecurityHeaders.StylesheetPath, () => Results.Text(SecurityHeaders.Stylesheet, "text/css"));
+        app.MapRazorPages();
+        return app;
+    }
+
+    /// <summary>Creates or upgrades the auth tables (EF Core migrations) and seeds the demo users and clients when asked.</summary>
+    public static async Task InitializeIgnisAuthAsync(this WebApplication app, bool seedDemo)
+    {
+        using var scope = app.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<AuthDbContext>();
+        var logger = scope.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Ignis.Startup");
+        var pending = (await db.Database.GetPendingMigrationsAsync()).ToList();
+        if (pending.Count > 0)
+        {
+            await db.Database.MigrateAsync();
+            LogAuthMigrated(logger, pending.Count);
+        }
+        if (seedDemo && !await db.Users.AnyAsync() && !await db.Set<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication>().AnyAsync())
+        {
+            await DemoAuthData.SeedAsync(scope.ServiceProvider);
+            LogAuthSeeded(logger);
+        }
+    }
+
+    [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Auth tables: applied {Count} migrations")]
+    private static partial void LogAuthMigrated(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Demo users and clients seeded")]
+    private static partial void LogAuthSeeded(ILogger logger);
+}

@@ -1,0 +1,74 @@
+using System.Security.Cryptography;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Ignis.Server.Auth;
+
+/// <summary>
+/// The server's persistent keys: an RSA key that signs access and id tokens (RS256, published at /oauth/jwks)
+/// and a symmetric key that encrypts authorization codes and refresh tokens (only this server reads them).
+/// Generated on first start into the key directory (files readable by the owner only) and reused afterwards,
+/// so tokens survive restarts; never ephemeral or development certificates.
+/// </summary>
+public sealed class SigningKeys
+{
+    private const string RsaFile = "signing-rsa.pem";
+    private const string AesFile = "encryption-aes256.key";
+
+    private SigningKeys(RsaSecurityKey signing, SymmetricSecurityKey encryption)
+    {
+        Signing = signing;
+        Encryption = encryption;
+    }
+
+    public RsaSecurityKey Signing { get; }
+    public SymmetricSecurityKey Encryption { get; }
+
+    public static SigningKeys LoadOrCreate(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        var rsa = RSA.Create();
+        rsa.ImportFromPem(ReadOrCreate(Path.Combine(directory, RsaFile), () =>
+        {
+            using var fresh = RSA.Create(2048);
+            return fresh.ExportPkcs8PrivateKeyPem();
+        }));
+        var signing = new RsaSecurityKey(rsa) { KeyId = KeyIdOf(rsa) };
+
+        var aes = Convert.FromBase64String(ReadOrCreate(Path.Combine(directory, AesFile),
+            () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))).Trim());
+        if (aes.Length != 32)
+            throw new InvalidOperationException($"{Path.Combine(directory, AesFile)} must hold a base64 AES-256 key (32 bytes); delete it to have a new one made.");
+        return new SigningKeys(signing, new SymmetricSecurityKey(aes));
+    }
+
+    /// <summary>A stable key id: the RFC 7638 thumbprint of the public key.</summary>
+    private static string KeyIdOf(RSA rsa)
+    {
+        var p = rsa.ExportParameters(false);
+        var json = $"{{\"e\":\"{Base64UrlEncoder.Encode(p.Exponent)}\",\"kty\":\"RSA\",\"n\":\"{Base64UrlEncoder.Encode(p.Modulus)}\"}}";
+        return Base64UrlEncoder.Encode(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(json)));
+    }
+
+    private static string ReadOrCreate(string path, Func<string> create)
+    {
+        if (File.Exists(path)) return File.ReadAllText(path);
+        var content = create();
+        try
+        {
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            using (var stream = new FileStream(path, options))
+            using (var writer = new StreamWriter(stream))
+                writer.Write(content);
+            return content;
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            // Another process made it first: use theirs.
+            return File.ReadAllText(path);
+        }
+    }
+}

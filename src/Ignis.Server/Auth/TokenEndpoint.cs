@@ -1,0 +1,110 @@
+using System.Security.Claims;
+using Ignis.Server.Data;
+using Ignis.Server.Fhir;
+using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Abstractions;
+using OpenIddict.Server.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Ignis.Server.Auth;
+
+/// <summary>
+/// /oauth/token in pass-through mode. OpenIddict has authenticated the client and validated the code (PKCE,
+/// redirect_uri, single use) or the refresh token (its own client, not rotated out); this re-checks the user,
+/// narrows scopes, and adds the SMART launch context to the response.
+/// </summary>
+public sealed class TokenEndpoint(
+    UserManager<IgnisUser> users,
+    SignInManager<IgnisUser> signIn,
+    IOpenIddictApplicationManager applications,
+    IOpenIddictTokenManager tokens,
+    AuthDbContext db,
+    SmartPrincipalFactory principals)
+{
+    public async Task<IResult> HandleAsync(HttpContext http)
+    {
+        var request = http.GetOpenIddictServerRequest()
+            ?? throw new InvalidOperationException("/oauth/token was reached without an OpenIddict request.");
+        if (request.IsClientCredentialsGrantType()) return await ClientCredentialsAsync(http, request);
+        if (!request.IsAuthorizationCodeGrantType() && !request.IsRefreshTokenGrantType())
+            return Reject(Errors.UnsupportedGrantType, "This grant type is not supported.");
+
+        var stored = (await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme)).Principal;
+        if (stored is null) return Reject(Errors.InvalidGrant, "The code or refresh token is no longer valid.");
+
+        var user = await users.FindByIdAsync(stored.GetClaim(Claims.Subject) ?? "");
+        if (user is null || !await signIn.CanSignInAsync(user) || await users.IsLockedOutAsync(user))
+            return Reject(Errors.InvalidGrant, "The user is no longer allowed to sign in.");
+
+        var scopes = stored.GetScopes().ToList();
+        if (request.IsRefreshTokenGrantType())
+        {
+            // RFC 6749 §6: a refresh may narrow the scopes, never widen them.
+            var asked = request.GetScopes();
+            if (asked.Length > 0)
+            {
+                if (asked.Any(s => !scopes.Contains(s)))
+                    return Reject(Errors.InvalidScope, "A refresh cannot add scopes that were not granted.");
+                scopes = [.. asked];
+            }
+            if (!scopes.Contains(SmartScopes.OfflineAccess) && !await SessionIsActiveAsync(stored, http.RequestAborted))
+                return Reject(Errors.InvalidGrant, "The sign-in session of this online_access grant has ended.");
+            await RevokeEarlierAccessTokensAsync(stored);
+        }
+
+        var principal = await principals.RefreshAsync(http, stored, user, scopes);
+        var properties = new AuthenticationProperties(items: null, parameters: principals.ResponseParameters(http, principal));
+        return Results.SignIn(principal, properties, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+    }
+
+    /// <summary>SMART Backend Services: the client acts for itself; it gets the requested scopes it is registered for.</summary>
+    private async Task<IResult> ClientCredentialsAsync(HttpContext http, OpenIddictRequest request)
+    {
+        var application = await applications.FindByClientIdAsync(request.ClientId!)
+            ?? throw new InvalidOperationException("The client was authenticated but cannot be found.");
+        var permitted = (await applications.GetPermissionsAsync(application))
+            .Where(p => p.StartsWith(Permissions.Prefixes.Scope, StringComparison.Ordinal))
+            .Select(p => p[Permissions.Prefixes.Scope.Length..]).ToHashSet(StringComparer.Ordinal);
+        var asked = request.GetScopes();
+        var granted = asked.Length == 0 ? [.. permitted] : asked.Where(permitted.Contains).ToList();
+        if (granted.Count == 0 || granted.Count < asked.Length)
+            return Reject(Errors.InvalidScope, "The client is not registered for the requested scopes.");
+
+        var identity = new ClaimsIdentity(TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
+        identity.SetClaim(Claims.Subject, request.ClientId);
+        identity.SetScopes(granted);
+        identity.SetResources(FhirEndpoints.BaseUrl(http));
+        identity.SetDestinations(_ => [Destinations.AccessToken]);
+        return Results.SignIn(new ClaimsPrincipal(identity), properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+    }
+
+    private async Task<bool> SessionIsActiveAsync(ClaimsPrincipal stored, CancellationToken ct)
+    {
+        var sid = stored.GetClaim(SmartPrincipalFactory.SessionClaim);
+        return sid is not null && await db.Sessions.AnyAsync(s => s.Id == sid && s.EndedAt == null, ct);
+    }
+
+    /// <summary>A refresh replaces the access token: the ones issued earlier in this grant stop working.</summary>
+    private async Task RevokeEarlierAccessTokensAsync(ClaimsPrincipal stored)
+    {
+        if (stored.GetAuthorizationId() is not { } authorizationId) return;
+        await foreach (var token in tokens.FindByAuthorizationIdAsync(authorizationId))
+        {
+            // OpenIddict stores the RFC 8693 type identifier; older rows may hold the short hint.
+            var type = await tokens.GetTypeAsync(token);
+            if ((type is TokenTypeIdentifiers.AccessToken or TokenTypeHints.AccessToken) && await tokens.HasStatusAsync(token, Statuses.Valid))
+                await tokens.TryRevokeAsync(token);
+        }
+    }
+
+    private static IResult Reject(string error, string description) =>
+        Results.Forbid(new AuthenticationProperties(new Dictionary<string, string?>
+        {
+            [OpenIddictServerAspNetCoreConstants.Properties.Error] = error,
+            [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = description,
+        }), [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+}

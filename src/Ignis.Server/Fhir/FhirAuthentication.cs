@@ -1,0 +1,91 @@
+using System.Net;
+using System.Security.Claims;
+using Hl7.Fhir.Model;
+using Ignis.Fhir.Engine;
+using Ignis.Server.Auth;
+using Ignis.Server.Hosting;
+using Ignis.Smart.Access;
+using Ignis.Smart.Scopes;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using OpenIddict.Abstractions;
+using OpenIddict.Validation.AspNetCore;
+
+namespace Ignis.Server.Fhir;
+
+/// <summary>What the FHIR API does with a request that carries no token.</summary>
+public enum AnonymousAccess
+{
+    /// <summary>401 (the default).</summary>
+    Reject,
+    /// <summary>No access control at all; only on loopback interfaces (development, tests).</summary>
+    Allow,
+}
+
+/// <summary>
+/// The resource server: turns the bearer token of a FHIR request into the <see cref="AccessContext"/> the engine
+/// decides with, or answers 401 as RFC 6750 says.
+/// </summary>
+public static class FhirAuthentication
+{
+    /// <summary>The caller's access, or null when access is not controlled (anonymous access allowed).</summary>
+    /// <exception cref="UnauthorizedException">No token, or a token that is not valid here.</exception>
+    public static async Task<AccessContext?> AuthenticateAsync(HttpContext http)
+    {
+        var options = http.RequestServices.GetRequiredService<IOptions<IgnisOptions>>().Value;
+        var header = http.Request.Headers.Authorization.ToString();
+        if (string.IsNullOrEmpty(header))
+        {
+            if (options.Fhir.Anonymous == AnonymousAccess.Allow) return null;
+            throw new UnauthorizedException(null, "This request needs an access token (Authorization: Bearer ...).");
+        }
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            throw new UnauthorizedException("invalid_request", "Only Bearer tokens are accepted.");
+
+        var result = await http.AuthenticateAsync(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme);
+        if (!result.Succeeded || result.Principal is not { } principal)
+            throw new UnauthorizedException("invalid_token", "The access token is not valid: it is malformed, expired, revoked or not issued here.");
+
+        // RFC 9068 §4: the token must be meant for this FHIR server.
+        var audience = FhirEndpoints.BaseUrl(http);
+        if (!principal.GetAudiences().Contains(audience, StringComparer.Ordinal))
+            throw new UnauthorizedException("invalid_token", "The access token was issued for another audience.");
+
+        return ToAccessContext(principal);
+    }
+
+    internal static AccessContext ToAccessContext(ClaimsPrincipal principal)
+    {
+        var scopes = ScopeSet.Parse(string.Join(' ', principal.GetScopes())).Scopes;
+        var launchPatient = principal.GetClaim(SmartPrincipalFactory.PatientClaim);
+        var launchEncounter = principal.GetClaim(SmartPrincipalFactory.EncounterClaim);
+        return principal.GetClaim(SmartPrincipalFactory.UserKindClaim) switch
+        {
+            "patient" when principal.GetClaim(SmartPrincipalFactory.UserPatientClaim) is { } own =>
+                AccessContext.ForPatientUser(scopes, own, launchPatient, launchEncounter),
+            "practitioner" => AccessContext.ForPractitionerUser(scopes, launchPatient, launchEncounter),
+            "admin" => AccessContext.ForAdminUser(scopes, launchPatient, launchEncounter),
+            null => AccessContext.ForBackendService(scopes),
+            _ => AccessContext.ForOtherUser(scopes),
+        };
+    }
+
+    /// <summary>RFC 6750 §3: the WWW-Authenticate challenge, with error only when a token was sent.</summary>
+    public static string Challenge(HttpContext http, string? error, string description)
+    {
+        var realm = FhirEndpoints.BaseUrl(http);
+        return error is null
+            ? $"Bearer realm=\"{realm}\""
+            : $"Bearer realm=\"{realm}\", error=\"{error}\", error_description=\"{description}\"";
+    }
+}
+
+/// <summary>A FHIR request without a usable token: 401 with a challenge and an OperationOutcome.</summary>
+public sealed class UnauthorizedException(string? error, string description) : Exception(description)
+{
+    public string? Error { get; } = error;
+    public string Description { get; } = description;
+
+    public FhirException ToFhir() => new(HttpStatusCode.Unauthorized,
+        Error is null ? OperationOutcome.IssueType.Login : OperationOutcome.IssueType.Security, Description);
+}
