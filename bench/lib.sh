@@ -21,6 +21,10 @@ IGNIS_DLL="$REPO_DIR/src/Ignis.Server/bin/Release/net10.0/Ignis.Server.dll"
 GEN_DLL="$BENCH_DIR/Ignis.Bench.Generator/bin/Release/net10.0/Ignis.Bench.Generator.dll"
 CEILING_DLL="$BENCH_DIR/Ignis.Bench.Ceiling/bin/Release/net10.0/Ignis.Bench.Ceiling.dll"
 
+# Access control is on by default on main; the benchmarks read and write anonymously through the
+# loopback-only opt-in (the ceiling has no auth either); the read phase adds a bearer-token row.
+IGNIS_ARGS=${IGNIS_ARGS:-"--Ignis:Fhir:Anonymous=Allow"}
+
 STARTED_PIDS=()
 LAST_PID=""
 
@@ -77,11 +81,13 @@ stop_all() {
 }
 trap stop_all EXIT
 
-# start_ignis NAME PORT DATA_DIR : start the Release server and wait for /fhir/metadata (bounded)
+# start_ignis NAME PORT DATA_DIR [ARGS...] : start the Release server and wait for /fhir/metadata (bounded)
 start_ignis() {
   local name=$1 port=$2 data=$3
+  shift 3
   mkdir -p "$data"
-  start_bg "$name" dotnet "$IGNIS_DLL" --urls "http://127.0.0.1:$port" --data "$data"
+  # shellcheck disable=SC2086
+  start_bg "$name" dotnet "$IGNIS_DLL" --urls "http://127.0.0.1:$port" --data "$data" $IGNIS_ARGS "$@"
   wait_http "http://127.0.0.1:$port/fhir/metadata" 60
 }
 
@@ -107,7 +113,7 @@ rss_mib() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 rss_parts() {
   awk '/^VmRSS/ {t=$2} /^RssAnon/ {a=$2} /^RssFile/ {f=$2} /^RssShmem/ {s=$2} END {printf "RSS %.0f MiB (anon %.0f, file %.0f, shmem %.0f)", t/1024, a/1024, f/1024, s/1024}' "/proc/$1/status"
   awk '/^Pss:/ {printf ", PSS %.0f MiB", $2/1024}' "/proc/$1/smaps_rollup" 2>/dev/null || true
-  printf ', %s mappings of ignis.db' "$(grep -c 'ignis\.db$' "/proc/$1/maps" 2>/dev/null || echo 0)"
+  printf ', %s mappings of ignis.db' "$(grep -c 'ignis\.db$' "/proc/$1/maps" 2>/dev/null || true)"
 }
 peak_rss_mib() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 

@@ -31,7 +31,8 @@ startup_once() {
   local label=$1 data=$2 t0 t1 code pid ms rss deadline
   wait_quiet
   t0=$(date +%s%N)
-  dotnet "$IGNIS_DLL" --urls "http://127.0.0.1:$PORT" --data "$data" >>"$LOG_DIR/startup.$label.log" 2>&1 &
+  # shellcheck disable=SC2086
+  dotnet "$IGNIS_DLL" --urls "http://127.0.0.1:$PORT" --data "$data" $IGNIS_ARGS >>"$LOG_DIR/startup.$label.log" 2>&1 &
   pid=$!; STARTED_PIDS+=("$pid")
   deadline=$((SECONDS + 60)); ms=NA
   while [ $SECONDS -lt $deadline ] && kill -0 "$pid" 2>/dev/null; do
@@ -61,7 +62,8 @@ phase_ingest() {
   [ -f "$RESULTS_DIR/ingest.tsv" ] || printf 'utc\tresources\tconcurrency\tresources_per_s\tseconds\terrors\tbundle_p50_ms\tbundle_p99_ms\tserver_cpu_ms_per_resource\tidle_rss_before_mib\tidle_rss_after_mib\tpeak_rss_mib\tother_cpu_pct\n' >"$RESULTS_DIR/ingest.tsv"
   for c in ${INGEST_CONCURRENCY:-4}; do
     rm -rf "$ING_DIR"; mkdir -p "$ING_DIR"
-    start_ignis "ignis-ingest-c$c" "$PORT" "$ING_DIR"; pid=$LAST_PID
+    # --demo on the empty database seeds the demo records and the demo-backend client (token reads)
+    start_ignis "ignis-ingest-c$c" "$PORT" "$ING_DIR" --demo; pid=$LAST_PID
     sleep 5; rss0=$(rss_mib "$pid")
     wait_quiet
     local mb0 mt0 mb1 mt1 gcpu
@@ -104,6 +106,16 @@ phase_read() {
   curl -s "http://127.0.0.1:$CEILING_PORT/fhir/Patient/$one" | cmp - "$RESULTS_DIR/patient.json" \
     && log "ceiling serves the same $(wc -c <"$RESULTS_DIR/patient.json") bytes as Ignis's Patient/$one"
   sed "s|^|/fhir/Patient/|" "$ING_DIR/lists/patients.txt" | shuffled_paths "$RESULTS_DIR/read-paths.txt"
+  # A system-scoped access token of the demo backend client (client_credentials), sent on every request.
+  local token
+  token=$(curl -s -u demo-backend:demo-backend-secret -d grant_type=client_credentials -d scope=system/Patient.rs \
+    "http://127.0.0.1:$PORT/oauth/token" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("access_token", ""))' 2>/dev/null || true)
+  if [ -n "$token" ]; then
+    curl -s -o /dev/null -w "token check: no token -> %{http_code}, " -H "Authorization: Bearer x" "$BASE/Patient/$one" | tee -a "$RESULTS_DIR/run.log"
+    curl -s -o /dev/null -w "valid token -> %{http_code}\n" -H "Authorization: Bearer $token" "$BASE/Patient/$one" | tee -a "$RESULTS_DIR/run.log"
+  else
+    log "no access token from /oauth/token (demo-backend client missing?): the token row is skipped"
+  fi
   log "read: Ignis before load: $(rss_parts "$pid")"
   # Interleaved passes so that the ceiling and Ignis see the same machine conditions.
   for pass in $(seq 1 "$RUNS"); do
@@ -111,6 +123,7 @@ phase_read() {
     RUNS=1 WRK_WARMUP=$warm run_wrk ceiling "$cpid" "http://127.0.0.1:$CEILING_PORT/fhir/Patient/$one"
     RUNS=1 WRK_WARMUP=$warm run_wrk ignis-read-one "$pid" "$BASE/Patient/$one"
     RUNS=1 WRK_WARMUP=$warm run_wrk ignis-read-rotating "$pid" -s "$BENCH_DIR/lua/rotate.lua" "http://127.0.0.1:$PORT" -- "$RESULTS_DIR/read-paths.txt"
+    [ -z "$token" ] || RUNS=1 WRK_WARMUP=$warm run_wrk ignis-read-one-token "$pid" -H "Authorization: Bearer $token" "$BASE/Patient/$one"
   done
   log "read: Ignis after load: $(rss_parts "$pid"), peak $(peak_rss_mib "$pid") MiB"
   stop_pid "$cpid"; stop_pid "$pid"
