@@ -108,7 +108,7 @@ phase_read() {
   sed "s|^|/fhir/Patient/|" "$ING_DIR/lists/patients.txt" | shuffled_paths "$RESULTS_DIR/read-paths.txt"
   # A system-scoped access token of the demo backend client (client_credentials), sent on every request.
   local token
-  token=$(curl -s -u demo-backend:demo-backend-secret -d grant_type=client_credentials -d scope=system/Patient.rs \
+  token=$(curl -s -u demo-backend:demo-backend-secret -d grant_type=client_credentials -d "scope=system/*.cruds" \
     "http://127.0.0.1:$PORT/oauth/token" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("access_token", ""))' 2>/dev/null || true)
   if [ -n "$token" ]; then
     curl -s -o /dev/null -w "token check: no token -> %{http_code}, " -H "Authorization: Bearer x" "$BASE/Patient/$one" | tee -a "$RESULTS_DIR/run.log"
