@@ -32,7 +32,7 @@ public sealed class FhirDatabase
     /// <summary>The schema versions this build knows; a database at a lower version is upgraded on open.</summary>
     public static int LatestVersion => Migrations.Value.Count;
 
-    private const int MaxIdle = 16;
+    private const int MaxIdle = 32;
     private readonly ConcurrentBag<PooledSqliteConnection> _idle = [];
 
     /// <summary>

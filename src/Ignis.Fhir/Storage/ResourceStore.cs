@@ -115,26 +115,37 @@ public sealed class ResourceStore(SqliteConnection connection, SqliteTransaction
                   e.C3?.System, e.C3?.Code, e.C3?.Lo, e.C3?.Hi], key);
     }
 
+    // Several rows per INSERT: the driver's per-statement cost (reset, bind by name, step) was most of the cost of a
+    // write, more than SQLite's own B-tree work (measured with bench/Ignis.Bench.WritePath).
+    private const int RowsPerInsert = 16;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Table, int Rows), (string Sql, string[][] Names)> InsertSql = new();
+
     private void Insert<T>(string table, string[] columns, List<T> rows, Func<T, object?[]> values, long key)
     {
-        if (rows.Count == 0) return;
-        var cmd = Command($"INSERT INTO {table} (res_key, param_id, {string.Join(", ", columns)}) VALUES ($k, $p, {string.Join(", ", columns.Select((_, i) => "$c" + i))})");
-        var k = cmd.Parameters.Add("$k", SqliteType.Integer);
-        k.Value = key;
-        var p = cmd.Parameters.Add("$p", SqliteType.Integer);
-        var cs = columns.Select((_, i) => cmd.Parameters.Add("$c" + i, SqliteType.Text)).ToArray();
-        foreach (var row in rows)
+        for (var start = 0; start < rows.Count; start += RowsPerInsert)
         {
-            var v = values(row);
-            p.Value = v[0];
-            for (var i = 0; i < cs.Length; i++)
+            var n = Math.Min(RowsPerInsert, rows.Count - start);
+            var (sql, names) = InsertSql.GetOrAdd((table, n), k => BuildInsert(k.Table, columns, k.Rows));
+            var cmd = Command(sql, ("$k", key));
+            for (var r = 0; r < n; r++)
             {
-                var value = v[i + 1];
-                cs[i].SqliteType = value is double or float ? SqliteType.Real : value is long or int ? SqliteType.Integer : SqliteType.Text;
-                cs[i].Value = value ?? DBNull.Value;
+                var v = values(rows[start + r]);
+                for (var i = 0; i < v.Length; i++) cmd.Parameters.AddWithValue(names[r][i], v[i] ?? DBNull.Value);
             }
             cmd.ExecuteNonQuery();
         }
+    }
+
+    private static (string Sql, string[][] Names) BuildInsert(string table, string[] columns, int rows)
+    {
+        var names = new string[rows][];
+        var tuples = new List<string>(rows);
+        for (var r = 0; r < rows; r++)
+        {
+            names[r] = ["$p" + r, .. columns.Select((_, i) => $"$c{r}_{i}")];
+            tuples.Add("($k, " + string.Join(", ", names[r]) + ")");
+        }
+        return ($"INSERT INTO {table} (res_key, param_id, {string.Join(", ", columns)}) VALUES {string.Join(", ", tuples)}", names);
     }
 
     /// <summary>History rows newest first, filtered by type/id and time; keyset-paged on seq.</summary>
