@@ -53,36 +53,23 @@ public static partial class SmartScopes
         return result;
     }
 
+    /// <summary>A clinical scope in the SMART grammar of <see cref="Ignis.Smart.Scopes.Scope"/> (the one the resource server enforces).</summary>
     public static bool TryParseResource(string scope, out ResourceScope parsed)
     {
         parsed = null!;
-        if (scope.Length > MaxScopeLength) return false;
-        var m = ResourceScopePattern().Match(scope);
-        if (!m.Success) return false;
-        var permissions = m.Groups["perm"].Value;
-        var query = m.Groups["query"].Success ? m.Groups["query"].Value : null;
-        var v1 = permissions is "read" or "write" or "*";
-        if (v1 && query is not null) return false; // granular queries are v2 only
-        if (!v1 && !IsOrderedSubsetOfCruds(permissions)) return false;
-        parsed = new ResourceScope(m.Groups["ctx"].Value, m.Groups["type"].Value, permissions, query, v1);
+        if (scope.Length > MaxScopeLength
+            || !Ignis.Smart.Scopes.Scope.TryParse(scope, out var any, out _)
+            || any is not Ignis.Smart.Scopes.ClinicalScope clinical)
+            return false;
+        var question = scope.IndexOf('?');
+        var permissions = scope[(scope.IndexOf('.') + 1)..(question < 0 ? scope.Length : question)];
+        parsed = new ResourceScope(clinical.Context.ToString().ToLowerInvariant(), clinical.ResourceType, permissions, clinical.Query?.Text, clinical.IsV1);
         return true;
     }
 
     public static bool IsSystem(string scope) => scope.StartsWith("system/", StringComparison.Ordinal);
 
     public static bool IsPatient(string scope) => scope.StartsWith("patient/", StringComparison.Ordinal);
-
-    private static bool IsOrderedSubsetOfCruds(string permissions)
-    {
-        var position = 0;
-        foreach (var c in permissions)
-        {
-            var at = "cruds".IndexOf(c, position);
-            if (at < 0) return false;
-            position = at + 1;
-        }
-        return permissions.Length > 0;
-    }
 
     /// <summary>What the scope lets the app do, in words for the consent page.</summary>
     public static string Describe(string scope)
@@ -128,9 +115,6 @@ public static partial class SmartScopes
     };
 
     // context "/" (resource type | "*") "." permissions ["?" query]
-    [GeneratedRegex(@"^(?<ctx>patient|user|system)/(?<type>\*|[A-Z][A-Za-z]{1,63})\.(?<perm>read|write|\*|[cruds]{1,5})(\?(?<query>[A-Za-z0-9_\-.:]+=[^&\s]+(&[A-Za-z0-9_\-.:]+=[^&\s]+)*))?$", RegexOptions.CultureInvariant)]
-    private static partial Regex ResourceScopePattern();
-
     [GeneratedRegex("(?<!^)([A-Z])", RegexOptions.CultureInvariant)]
     private static partial Regex HumanizePattern();
 }
