@@ -42,6 +42,10 @@ public static class FhirAuthentication
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             throw new UnauthorizedException("invalid_request", "Only Bearer tokens are accepted.");
 
+        var cache = http.RequestServices.GetRequiredService<ValidatedTokenCache>();
+        var key = ValidatedTokenCache.Key(header, FhirEndpoints.BaseUrl(http));
+        if (cache.TryGet(key, out var known)) return known;
+
         // Only the validation handler runs for the FHIR API (not the whole authentication middleware, whose cookie and
         // OpenIddict server handlers cost more than a read): it must see the request before it can authenticate it.
         var handlers = http.RequestServices.GetRequiredService<IAuthenticationHandlerProvider>();
@@ -57,7 +61,9 @@ public static class FhirAuthentication
         if (!principal.GetAudiences().Contains(audience, StringComparer.Ordinal))
             throw new UnauthorizedException("invalid_token", "The access token was issued for another audience.");
 
-        return ToAccessContext(principal);
+        var access = ToAccessContext(principal);
+        cache.Add(key, access, principal.GetExpirationDate());
+        return access;
     }
 
     internal static AccessContext ToAccessContext(ClaimsPrincipal principal)
@@ -83,6 +89,42 @@ public static class FhirAuthentication
         return error is null
             ? $"Bearer realm=\"{realm}\""
             : $"Bearer realm=\"{realm}\", error=\"{error}\", error_description=\"{description}\"";
+    }
+}
+
+/// <summary>
+/// Tokens validated in the last second, by a hash of the token and the FHIR base it was checked for. Full
+/// validation (signature, and the token table for revocation) costs far more than a FHIR read; revocation,
+/// refresh and "sign out everywhere" still reach every request within a second, as the issue allows.
+/// </summary>
+public sealed class ValidatedTokenCache(TimeProvider time)
+{
+    public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(1);
+    private const int MaxEntries = 10_000;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (AccessContext Access, DateTimeOffset Until)> _entries = new(StringComparer.Ordinal);
+
+    public static string Key(string header, string audience) =>
+        Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(audience + " " + header)));
+
+    public bool TryGet(string key, out AccessContext access)
+    {
+        access = null!;
+        if (!_entries.TryGetValue(key, out var entry)) return false;
+        if (entry.Until <= time.GetUtcNow())
+        {
+            _entries.TryRemove(key, out _);
+            return false;
+        }
+        access = entry.Access;
+        return true;
+    }
+
+    public void Add(string key, AccessContext access, DateTimeOffset? expires)
+    {
+        var until = time.GetUtcNow() + Lifetime;
+        if (expires is { } e && e < until) until = e;
+        if (_entries.Count >= MaxEntries) _entries.Clear(); // bounded: a burst of distinct tokens only costs re-validation
+        _entries[key] = (access, until);
     }
 }
 

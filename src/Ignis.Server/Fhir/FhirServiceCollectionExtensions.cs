@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Ignis.Fhir.Engine;
 using Ignis.Fhir.Search;
 using Ignis.Fhir.Search.Indexing;
@@ -21,6 +22,8 @@ public static class FhirServiceCollectionExtensions
         services.AddSingleton(SearchParameterRegistry.Default);
         services.AddSingleton<WriteGate>();
         services.AddSingleton<CapabilityStatementBuilder>();
+        services.AddSingleton<ValidatedTokenCache>();
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new FhirService(
             sp.GetRequiredService<FhirDatabase>(),
             sp.GetRequiredService<SearchParameterRegistry>(),
