@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Ignis.Fhir.Storage;
+using Ignis.Server.Auth.Clients;
 using Ignis.Server.Data;
 using Ignis.Server.Fhir;
 using Ignis.Server.Hosting;
@@ -78,7 +79,11 @@ public static partial class AuthServiceCollectionExtensions
         });
 
         services.AddOpenIddict()
-            .AddCore(o => o.UseEntityFrameworkCore().UseDbContext<AuthDbContext>())
+            .AddCore(o =>
+            {
+                o.UseEntityFrameworkCore().UseDbContext<AuthDbContext>();
+                o.UseIgnisApplicationManager();
+            })
             .AddServer(o =>
             {
                 o.SetAuthorizationEndpointUris(AuthEndpoints.Authorize[1..])
@@ -101,6 +106,7 @@ public static partial class AuthServiceCollectionExtensions
                 o.DisableAccessTokenEncryption();
                 foreach (var handler in SmartServerHandlers.Replaced) o.RemoveEventHandler(handler);
                 foreach (var handler in SmartServerHandlers.All) o.AddEventHandler(handler);
+                foreach (var handler in ClientServerHandlers.All) o.AddEventHandler(handler);
                 o.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()
                     .EnableTokenEndpointPassthrough()
@@ -139,6 +145,7 @@ public static partial class AuthServiceCollectionExtensions
         services.AddSingleton<SmartDiscovery>();
         services.AddSingleton<ICapabilityContributor>(sp => sp.GetRequiredService<SmartDiscovery>());
         services.AddHostedService<TokenPruning>();
+        builder.AddIgnisClients();
 
         // The pages live in this assembly, which is not the entry assembly when tests host the server.
         services.AddRazorPages().AddApplicationPart(typeof(AuthServiceCollectionExtensions).Assembly);
