@@ -19,7 +19,8 @@ public sealed class RegistrationAccessTests(RegistrationAccessTests.Fixture fixt
     public sealed class Fixture() : ConfiguredServerFixture(
         "--Ignis:Auth:Registration:Open=false",
         $"--Ignis:Auth:Registration:InitialAccessTokens:0={InitialAccessToken}",
-        "--Ignis:Auth:Registration:RequireApproval=true");
+        "--Ignis:Auth:Registration:RequireApproval=true",
+        "--Ignis:Auth:Registration:ClientSecretLifetime=00:00:04");
 
     private IgnisServer Server => fixture.Server;
 
@@ -129,6 +130,27 @@ public sealed class RegistrationAccessTests(RegistrationAccessTests.Fixture fixt
         await Registrations.WithRegistryAsync(Server, r => r.ApproveAsync(clientId));
         var code = await app.AuthorizeAsync(browser, "alice", "alice-demo-pass", "launch/patient patient/*.rs");
         (await app.ExchangeAsync(code)).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task A_secret_stops_working_when_client_secret_expires_at_has_passed()
+    {
+        var body = await Registrations.RegisterAsync(Server, """{"grant_types":["client_credentials"],"scope":"system/Patient.rs"}""", InitialAccessToken);
+        var expires = body["client_secret_expires_at"]!.GetValue<long>();
+        expires.ShouldBeInRange(DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 2, DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 5);
+        var clientId = body["client_id"].Str();
+        await Registrations.WithRegistryAsync(Server, r => r.ApproveAsync(clientId));
+        (await Registrations.ClientCredentialsAsync(Server, clientId, body["client_secret"].Str(), "system/Patient.rs")).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        var wait = DateTimeOffset.FromUnixTimeSeconds(expires) - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(300);
+        if (wait > TimeSpan.Zero) await Task.Delay(wait);
+        var expired = await Registrations.ClientCredentialsAsync(Server, clientId, body["client_secret"].Str(), "system/Patient.rs");
+        (await expired.ErrorAsync()).ShouldBe("invalid_client");
+
+        // A rotation issues a secret with a new expiry.
+        var rotated = await Registrations.WithRegistryAsync(Server, r => r.RotateSecretAsync(clientId, TimeSpan.Zero));
+        rotated.Client!.ClientSecretExpiresAt.ShouldNotBeNull();
+        (await Registrations.ClientCredentialsAsync(Server, clientId, rotated.ClientSecret!, "system/Patient.rs")).StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 
     private async Task<string> AccessTokenAsync(string user)
