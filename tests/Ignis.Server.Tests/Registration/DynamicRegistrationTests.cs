@@ -209,6 +209,12 @@ public sealed class DynamicRegistrationTests(DynamicRegistrationTests.Fixture fi
         var direct = await Registrations.WithRegistryAsync(Server, r => r.RegisterAsync(
             new ClientMetadata { GrantTypes = ["password"], TokenEndpointAuthMethod = "none" }, Registrant.Administrator("a")));
         direct.Error!.Code.ShouldBe("invalid_client_metadata");
+        // Off server-wide, the grant does not exist at the token endpoint.
+        var password = await Registrations.TokenAsync(Server, new()
+        {
+            ["grant_type"] = "password", ["client_id"] = "demo-app", ["username"] = "alice", ["password"] = "alice-demo-pass",
+        });
+        (await password.ErrorAsync()).ShouldBe("unsupported_grant_type");
     }
 
     [Fact]
