@@ -143,6 +143,8 @@ public sealed class DynamicRegistrationTests(DynamicRegistrationTests.Fixture fi
         { "jwks_uri over http to a remote host", """{"grant_types":["client_credentials"],"token_endpoint_auth_method":"private_key_jwt","jwks_uri":"http://k.example/jwks"}""", "invalid_client_metadata" },
         { "jwks without keys", """{"grant_types":["client_credentials"],"token_endpoint_auth_method":"private_key_jwt","jwks":{"keys":[]}}""", "invalid_client_metadata" },
         { "symmetric key in jwks", """{"grant_types":["client_credentials"],"token_endpoint_auth_method":"private_key_jwt","jwks":{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}}""", "invalid_client_metadata" },
+        { "RSA key with a broken modulus", """{"grant_types":["client_credentials"],"token_endpoint_auth_method":"private_key_jwt","jwks":{"keys":[{"kty":"RSA","n":"!!not base64!!","e":"AQAB"}]}}""", "invalid_client_metadata" },
+        { "EC point not on the curve", """{"grant_types":["client_credentials"],"token_endpoint_auth_method":"private_key_jwt","jwks":{"keys":[{"kty":"EC","crv":"P-256","x":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","y":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAE"}]}}""", "invalid_client_metadata" },
         { "unknown scope", """{"redirect_uris":["https://app.example/cb"],"scope":"patient/*.rs everything"}""", "invalid_client_metadata" },
         { "system scope without client_credentials", """{"redirect_uris":["https://app.example/cb"],"scope":"system/*.rs"}""", "invalid_client_metadata" },
         { "logo over http to a remote host", """{"redirect_uris":["https://app.example/cb"],"logo_uri":"http://app.example/logo.png"}""", "invalid_client_metadata" },

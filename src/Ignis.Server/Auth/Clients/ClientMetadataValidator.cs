@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.IdentityModel.Tokens;
@@ -246,23 +247,56 @@ public static class ClientMetadataValidator
             }
             if (parsed.Use is { Length: > 0 } use && use != JsonWebKeyUseNames.Sig)
                 return ClientError.InvalidMetadata("Keys in 'jwks' are used to verify client assertions: 'use' must be 'sig' when present.");
-            switch (parsed.Kty)
-            {
-                case JsonWebAlgorithmsKeyTypes.RSA:
-                    if (string.IsNullOrEmpty(parsed.N) || string.IsNullOrEmpty(parsed.E))
-                        return ClientError.InvalidMetadata("An RSA key in 'jwks' lacks 'n' or 'e'.");
-                    if (Base64UrlEncoder.DecodeBytes(parsed.N).SkipWhile(b => b == 0).Count() * 8 < 2048)
-                        return ClientError.InvalidMetadata("RSA keys in 'jwks' must be at least 2048 bits.");
-                    break;
-                case JsonWebAlgorithmsKeyTypes.EllipticCurve:
-                    if (parsed.Crv is not ("P-256" or "P-384" or "P-521") || string.IsNullOrEmpty(parsed.X) || string.IsNullOrEmpty(parsed.Y))
-                        return ClientError.InvalidMetadata("EC keys in 'jwks' must name the curve P-256, P-384 or P-521 and carry 'x' and 'y'.");
-                    break;
-                default:
-                    return ClientError.InvalidMetadata("Keys in 'jwks' must be RSA or EC keys ('kty' RSA or EC).");
-            }
+            if (CheckPublicKey(parsed) is { } problem) return ClientError.InvalidMetadata(problem);
         }
         return null;
+    }
+
+    /// <summary>Why the key cannot verify signatures, or null: it must import as an RSA (2048+) or EC (P-256/384/521) public key.</summary>
+    private static string? CheckPublicKey(JsonWebKey key)
+    {
+        try
+        {
+            switch (key.Kty)
+            {
+                case JsonWebAlgorithmsKeyTypes.RSA:
+                    if (string.IsNullOrEmpty(key.N) || string.IsNullOrEmpty(key.E)) return "An RSA key in 'jwks' lacks 'n' or 'e'.";
+                    using (var rsa = RSA.Create())
+                    {
+                        rsa.ImportParameters(new RSAParameters
+                        {
+                            Modulus = Base64UrlEncoder.DecodeBytes(key.N), Exponent = Base64UrlEncoder.DecodeBytes(key.E),
+                        });
+                        if (rsa.KeySize < 2048) return "RSA keys in 'jwks' must be at least 2048 bits.";
+                    }
+                    return null;
+                case JsonWebAlgorithmsKeyTypes.EllipticCurve:
+                    var curve = key.Crv switch
+                    {
+                        "P-256" => ECCurve.NamedCurves.nistP256,
+                        "P-384" => ECCurve.NamedCurves.nistP384,
+                        "P-521" => ECCurve.NamedCurves.nistP521,
+                        _ => (ECCurve?)null,
+                    };
+                    if (curve is null || string.IsNullOrEmpty(key.X) || string.IsNullOrEmpty(key.Y))
+                        return "EC keys in 'jwks' must name the curve P-256, P-384 or P-521 and carry 'x' and 'y'.";
+                    using (var ec = ECDsa.Create())
+                    {
+                        ec.ImportParameters(new ECParameters
+                        {
+                            Curve = curve.Value,
+                            Q = new ECPoint { X = Base64UrlEncoder.DecodeBytes(key.X), Y = Base64UrlEncoder.DecodeBytes(key.Y) },
+                        });
+                    }
+                    return null;
+                default:
+                    return "Keys in 'jwks' must be RSA or EC keys ('kty' RSA or EC).";
+            }
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or CryptographicException)
+        {
+            return $"The {key.Kty} key '{key.Kid}' in 'jwks' is not a valid public key.";
+        }
     }
 
     /// <summary>
