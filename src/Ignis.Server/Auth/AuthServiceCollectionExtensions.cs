@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using Ignis.Fhir.Storage;
-using Ignis.Server.Auth.Clients;
 using Ignis.Server.Data;
 using Ignis.Server.Fhir;
 using Ignis.Server.Hosting;
@@ -79,11 +78,7 @@ public static partial class AuthServiceCollectionExtensions
         });
 
         services.AddOpenIddict()
-            .AddCore(o =>
-            {
-                o.UseEntityFrameworkCore().UseDbContext<AuthDbContext>();
-                o.UseIgnisApplicationManager();
-            })
+            .AddCore(o => o.UseEntityFrameworkCore().UseDbContext<AuthDbContext>())
             .AddServer(o =>
             {
                 o.SetAuthorizationEndpointUris(AuthEndpoints.Authorize[1..])
@@ -106,7 +101,6 @@ public static partial class AuthServiceCollectionExtensions
                 o.DisableAccessTokenEncryption();
                 foreach (var handler in SmartServerHandlers.Replaced) o.RemoveEventHandler(handler);
                 foreach (var handler in SmartServerHandlers.All) o.AddEventHandler(handler);
-                foreach (var handler in ClientServerHandlers.All) o.AddEventHandler(handler);
                 o.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()
                     .EnableTokenEndpointPassthrough()
@@ -141,11 +135,11 @@ public static partial class AuthServiceCollectionExtensions
         services.AddScoped<SmartPrincipalFactory>();
         services.AddScoped<LaunchService>();
         services.AddScoped<GrantRevocation>();
+        Clients.ClientsServiceCollectionExtensions.AddIgnisClients(builder);
         services.AddSingleton<AuthorizationTickets>();
         services.AddSingleton<SmartDiscovery>();
         services.AddSingleton<ICapabilityContributor>(sp => sp.GetRequiredService<SmartDiscovery>());
         services.AddHostedService<TokenPruning>();
-        builder.AddIgnisClients();
 
         // The pages live in this assembly, which is not the entry assembly when tests host the server.
         services.AddRazorPages().AddApplicationPart(typeof(AuthServiceCollectionExtensions).Assembly);

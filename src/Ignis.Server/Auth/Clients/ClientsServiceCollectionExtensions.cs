@@ -10,8 +10,8 @@ namespace Ignis.Server.Auth.Clients;
 public static class ClientsServiceCollectionExtensions
 {
     /// <summary>
-    /// The client registry, dynamic registration, the legacy grants (switched on server-wide by
-    /// Ignis:Auth:LegacyGrants) and the lockout settings. Call after the OpenIddict server is added.
+    /// The client registry (with OpenIddict's application manager replaced by <see cref="IgnisApplicationManager"/>),
+    /// dynamic registration, the legacy grants (switched on server-wide by Ignis:Auth:LegacyGrants) and the lockout settings.
     /// </summary>
     public static WebApplicationBuilder AddIgnisClients(this WebApplicationBuilder builder)
     {
@@ -46,6 +46,12 @@ public static class ClientsServiceCollectionExtensions
             o.Lockout.DefaultLockoutTimeSpan = auth.Value.Lockout.Duration;
         });
 
+        services.AddOpenIddict()
+            .AddCore(o => o.ReplaceApplicationManager<OpenIddictEntityFrameworkCoreApplication, IgnisApplicationManager>())
+            .AddServer(o =>
+            {
+                foreach (var handler in ClientServerHandlers.All) o.AddEventHandler(handler);
+            });
         services.AddScoped(sp => (IgnisApplicationManager)sp.GetRequiredService<OpenIddict.Core.OpenIddictApplicationManager<OpenIddictEntityFrameworkCoreApplication>>());
         services.AddScoped<ClientRegistry>();
         services.AddScoped<RegistrationEndpoint>();
@@ -53,10 +59,6 @@ public static class ClientsServiceCollectionExtensions
         services.AddSingleton<PasswordGrantLimiter>();
         return builder;
     }
-
-    /// <summary>OpenIddict's application manager replaced by <see cref="IgnisApplicationManager"/>; call inside AddCore.</summary>
-    public static OpenIddictCoreBuilder UseIgnisApplicationManager(this OpenIddictCoreBuilder core) =>
-        core.ReplaceApplicationManager<OpenIddictEntityFrameworkCoreApplication, IgnisApplicationManager>();
 
     /// <summary>RFC 7591 registration and RFC 7592 management.</summary>
     public static IEndpointRouteBuilder MapClientRegistration(this IEndpointRouteBuilder app)
