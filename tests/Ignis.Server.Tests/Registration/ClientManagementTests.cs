@@ -244,6 +244,22 @@ public sealed class ClientManagementTests(ClientManagementTests.Fixture fixture)
     }
 
     [Fact]
+    public async Task A_client_that_widens_itself_to_new_system_scopes_is_held_for_approval_again()
+    {
+        var result = await Registrations.RegisterAsAdminAsync(Server, new ClientMetadata { GrantTypes = ["client_credentials"], Scope = "system/Patient.rs" });
+        var id = result.Client!.ClientId;
+        var uri = $"{Server.Origin.GetLeftPart(UriPartial.Authority)}/oauth/register/{id}";
+        var same = await Registrations.ManageAsync(HttpMethod.Put, uri, result.RegistrationAccessToken,
+            $$"""{"client_id":"{{id}}","grant_types":["client_credentials"],"scope":"system/Patient.rs","client_name":"Renamed"}""");
+        (await same.BodyAsync())["ignis_status"].ShouldBeNull();
+
+        var wider = await Registrations.ManageAsync(HttpMethod.Put, uri, result.RegistrationAccessToken,
+            $$"""{"client_id":"{{id}}","grant_types":["client_credentials"],"scope":"system/*.cruds"}""");
+        (await wider.BodyAsync())["ignis_status"].Str().ShouldBe("pending_approval");
+        (await (await Registrations.ClientCredentialsAsync(Server, id, result.ClientSecret!, "system/*.cruds")).ErrorAsync()).ShouldBe("unauthorized_client");
+    }
+
+    [Fact]
     public async Task The_registry_lists_clients_by_owner_and_reissues_registration_tokens()
     {
         var owner = "owner-" + Guid.NewGuid().ToString("N");
