@@ -18,7 +18,7 @@ async Task<string> TokenAsync()
 {
     using var request = new HttpRequestMessage(HttpMethod.Post, "/oauth/token")
     {
-        Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["scope"] = "system/*.rs" }),
+        Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["scope"] = "system/*.cruds" }),
     };
     request.Headers.Authorization = basic;
     using var response = await http.SendAsync(request);
@@ -50,8 +50,8 @@ async Task<List<double>> TimeAsync(int n, Func<Task> action)
 }
 
 // Warm-up (JIT, connection pools), not recorded.
-await TimeAsync(50, async () => await TokenAsync());
-await TimeAsync(200, ReadAsync);
+await TimeAsync(500, async () => await TokenAsync());
+await TimeAsync(2000, ReadAsync);
 
 var tokenBefore = await TimeAsync(samples, async () => await TokenAsync());
 var readBefore = await TimeAsync(samples, ReadAsync);
