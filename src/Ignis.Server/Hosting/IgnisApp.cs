@@ -1,5 +1,6 @@
 using Ignis.Server.Auth;
 using Ignis.Server.Fhir;
+using Ignis.Server.Portal;
 
 namespace Ignis.Server.Hosting;
 
@@ -12,6 +13,7 @@ public static class IgnisApp
         builder.AddIgnisHosting();
         builder.Services.AddIgnisFhir();
         builder.AddIgnisAuth();
+        builder.AddIgnisPortal();
 
         var app = builder.Build();
         app.RequireLoopbackForAnonymousAccess();
