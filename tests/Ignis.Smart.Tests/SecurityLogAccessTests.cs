@@ -42,4 +42,16 @@ public class SecurityLogAccessTests
         system.For("Patient").IsUnrestricted.ShouldBeTrue();
         system.For("AuditEvent").IsAllowed.ShouldBeFalse();
     }
+
+    [Fact]
+    public void A_system_search_over_many_types_leaves_the_log_out_for_a_clinician_and_keeps_it_for_an_administrator()
+    {
+        string[] types = ["Patient", "Observation", "AuditEvent"];
+        var clinician = AccessPolicy.Decide(Context(Who.Carol, "user/*.rs"), AccessRequest.SearchSystem(types));
+        clinician.IsAllowed.ShouldBeTrue();
+        clinician.AllowedTypes.ShouldBe(["Patient", "Observation"], ignoreOrder: true);
+        var admin = AccessPolicy.Decide(Context(Who.Admin, "user/*.rs"), AccessRequest.SearchSystem(types));
+        admin.AllowedTypes.ShouldBe(types, ignoreOrder: true);
+        AccessPolicy.Decide(Context(Who.Carol, "user/*.rs"), AccessRequest.SearchSystem("AuditEvent")).IsAllowed.ShouldBeFalse();
+    }
 }

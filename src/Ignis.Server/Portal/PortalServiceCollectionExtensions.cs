@@ -32,6 +32,12 @@ public static class PortalServiceCollectionExtensions
         services.AddScoped<SessionService>();
         services.AddScoped<ConnectedApps>();
         services.AddScoped<AccountService>();
+        services.AddScoped<UserAdministration>();
+        services.AddScoped<AdminOverview>();
+        services.AddScoped<Launcher>();
+        services.AddScoped<LaunchTester>();
+        services.AddHttpClient(LaunchTester.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30))
+            .ConfigurePrimaryHttpMessageHandler(() => new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false });
 
         services.AddAuthorizationBuilder()
             .AddPolicy(AdminPolicy, p => p.RequireRole(IgnisRoles.Admin))
