@@ -27,7 +27,8 @@ public sealed class LaunchTester(IDataProtectionProvider protection, IHttpClient
     public const string HttpClientName = "ignis-launch-tester";
     public const string DefaultScope = "openid fhirUser launch/patient patient/*.rs offline_access";
     private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
-    private static readonly JsonSerializerOptions Pretty = new() { WriteIndented = true };
+    // Relaxed escaping keeps "at+jwt" and URLs readable; the page HTML-encodes whatever it shows.
+    private static readonly JsonSerializerOptions Pretty = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private ITimeLimitedDataProtector Protector => protection.CreateProtector("Ignis.LaunchTester").ToTimeLimitedDataProtector();
 
