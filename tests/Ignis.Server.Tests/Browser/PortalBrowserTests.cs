@@ -190,6 +190,26 @@ public sealed class PortalBrowserTests : IClassFixture<BrowserFixture>
     }
 
     [Fact]
+    public void A_user_name_typed_as_a_script_at_sign_in_is_shown_as_text_in_the_security_log()
+    {
+        _browser.Open("/account/login");
+        _browser.SignIn(ScriptName, "whatever-password");
+        _browser.WaitFor(() => Driver.FindElements(By.Id("login-error")).Count > 0, "the login error");
+        Find("#username").GetDomProperty("value").ShouldBe(ScriptName);
+        PageChecks.NoAlert(Driver);
+
+        _browser.SignOutEverywhere();
+        SignIn("admin", "admin-demo-pass");
+        _browser.WaitFor(() =>
+        {
+            _browser.Open("/admin/log?type=sign-in-failed&user=" + Uri.EscapeDataString(ScriptName));
+            return Driver.FindElements(By.CssSelector("#log tbody tr")).Count > 0;
+        }, "the failed sign-in in the log");
+        Find("#log tbody tr td:nth-child(3)").Text.ShouldBe(ScriptName);
+        Check();
+    }
+
+    [Fact]
     public async Task Changing_the_password_shows_what_is_wrong_and_then_confirms()
     {
         var (name, password) = await PortalTestKit.CreateUserAsync(Server, "pw", IgnisRoles.Patient);
