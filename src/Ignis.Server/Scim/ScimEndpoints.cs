@@ -24,6 +24,9 @@ public static partial class ScimEndpoints
 
     private delegate Task<Reply> Handler(HttpContext http, ScimRequestContext request);
 
+    // The body is JSON, never HTML: quotes in ETags and names need no \u escapes.
+    private static readonly JsonSerializerOptions Output = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static string BaseUrl(HttpContext http) => SmartDiscovery.Origin(http) + BasePath;
 
     public static IEndpointRouteBuilder MapScim(this IEndpointRouteBuilder app)
@@ -117,7 +120,7 @@ public static partial class ScimEndpoints
         if (reply.Location is not null) http.Response.Headers.Location = reply.Location;
         if (reply.Body is null) return;
         http.Response.ContentType = MediaType + "; charset=utf-8";
-        await http.Response.WriteAsync(reply.Body.ToJsonString(), Encoding.UTF8);
+        await http.Response.WriteAsync(reply.Body.ToJsonString(Output), Encoding.UTF8);
     }
 
     private static Reply Single(HttpContext http, (JsonObject Resource, long Version) result, ScimResourceType type, bool read = false)

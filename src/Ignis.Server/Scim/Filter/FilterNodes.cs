@@ -39,10 +39,13 @@ public enum CompareOp { Eq, Ne, Co, Sw, Ew, Gt, Ge, Lt, Le }
 /// <summary>A comparison value: a JSON string, number, true/false or null.</summary>
 public sealed record FilterValue(string? String, decimal? Number, bool? Bool)
 {
+    private static readonly System.Text.Json.JsonSerializerOptions Relaxed =
+        new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public bool IsNull => String is null && Number is null && Bool is null;
 
     public override string ToString() =>
-        String is not null ? System.Text.Json.JsonSerializer.Serialize(String)
+        String is not null ? System.Text.Json.JsonSerializer.Serialize(String, Relaxed)
         : Number is { } n ? n.ToString(CultureInfo.InvariantCulture)
         : Bool is { } b ? (b ? "true" : "false")
         : "null";

@@ -44,6 +44,11 @@ public static class ScimSchemas
     /// <summary>id, externalId and meta: on every resource, outside any schema (RFC 7643 §3.1).</summary>
     public static readonly IReadOnlyList<ScimAttribute> Common =
     [
+        new("schemas", ScimType.Reference)
+        {
+            Description = "The schema URNs the resource uses.", MultiValued = true,
+            CaseExact = true, Mutability = Mutability.ReadOnly, Returned = Returned.Always, ReferenceTypes = ["uri"],
+        },
         new("id")
         {
             Description = "Unique identifier for the resource, assigned by the service provider.",
