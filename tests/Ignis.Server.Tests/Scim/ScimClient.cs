@@ -13,7 +13,7 @@ public sealed class ScimClient : IDisposable
     public const string UserUrn = "urn:ietf:params:scim:schemas:core:2.0:User";
     public const string GroupUrn = "urn:ietf:params:scim:schemas:core:2.0:Group";
     public const string EnterpriseUrn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-    public const string IgnisUrn = "urn:ignis:params:scim:schemas:extension:2.0:User";
+    public const string IgnisUrn = "urn:ietf:params:scim:schemas:extension:ignis:2.0:User";
     public const string PatchUrn = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
     public const string ErrorUrn = "urn:ietf:params:scim:api:messages:2.0:Error";
 

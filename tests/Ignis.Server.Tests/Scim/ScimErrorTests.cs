@@ -70,9 +70,9 @@ public sealed class ScimErrorTests(ScimErrorTests.Fixture fixture) : IClassFixtu
     [InlineData("\"emails\":{\"value\":\"a@example.com\"}")]
     [InlineData("\"emails\":[{\"value\":\"a@example.com\",\"primary\":true},{\"value\":\"b@example.com\",\"primary\":true}]")]
     [InlineData("\"password\":\"short\"")]
-    [InlineData("\"urn:ignis:params:scim:schemas:extension:2.0:User\":{\"roles\":[\"superuser\"]}")]
-    [InlineData("\"urn:ignis:params:scim:schemas:extension:2.0:User\":{\"fhirUser\":\"http://elsewhere.example/Patient/1\"}")]
-    [InlineData("\"urn:ignis:params:scim:schemas:extension:2.0:User\":{\"fhirUser\":\"Observation/1\"}")]
+    [InlineData("\"urn:ietf:params:scim:schemas:extension:ignis:2.0:User\":{\"roles\":[\"superuser\"]}")]
+    [InlineData("\"urn:ietf:params:scim:schemas:extension:ignis:2.0:User\":{\"fhirUser\":\"http://elsewhere.example/Patient/1\"}")]
+    [InlineData("\"urn:ietf:params:scim:schemas:extension:ignis:2.0:User\":{\"fhirUser\":\"Observation/1\"}")]
     public async Task A_bad_value_is_400_invalidValue(string attribute)
     {
         using var scim = await ScimClient.ForBackendAsync(Server);

@@ -9,7 +9,7 @@ public static class ScimSchemas
     public const string GroupUrn = "urn:ietf:params:scim:schemas:core:2.0:Group";
     public const string EnterpriseUserUrn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
     /// <summary>Ignis's own extension: the FHIR resource the user is (fhirUser) and the Ignis roles.</summary>
-    public const string IgnisUserUrn = "urn:ignis:params:scim:schemas:extension:2.0:User";
+    public const string IgnisUserUrn = "urn:ietf:params:scim:schemas:extension:ignis:2.0:User";
 
     public const string ListResponseUrn = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
     public const string SearchRequestUrn = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
