@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Ignis.Server.Data.Migrations
 {
     [DbContext(typeof(AuthDbContext))]
-    [Migration("20261123221213_Scim")]
+    [Migration("20261123223743_Scim")]
     partial class Scim
     {
         /// <inheritdoc />
