@@ -9,7 +9,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Ignis.Server.Portal;
 
 /// <summary>A user as the admin pages list them.</summary>
-public sealed record UserRow(string Id, string UserName, IReadOnlyList<string> Roles, string? FhirUser, bool LockedOut, DateTimeOffset? LockedUntil);
+public sealed record UserRow(string Id, string UserName, IReadOnlyList<string> Roles, string? FhirUser, bool LockedOut, DateTimeOffset? LockedUntil, bool Active);
 
 /// <summary>What an administrator does to users. Every change is in the security log; taking access away revokes tokens and sessions.</summary>
 public sealed partial class UserAdministration(
@@ -46,7 +46,7 @@ public sealed partial class UserAdministration(
     private UserRow ToRow(IgnisUser u, IReadOnlyList<string> roles)
     {
         var locked = u.LockoutEnd is { } end && end > clock.GetUtcNow();
-        return new UserRow(u.Id, u.UserName ?? u.Id, roles, u.FhirUser, locked, locked ? u.LockoutEnd : null);
+        return new UserRow(u.Id, u.UserName ?? u.Id, roles, u.FhirUser, locked, locked ? u.LockoutEnd : null, u.Active);
     }
 
     public async Task<(string? Id, List<string> Errors)> CreateAsync(HttpContext http, IgnisUser admin, string? userName, string? password,
