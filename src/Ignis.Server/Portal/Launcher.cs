@@ -45,7 +45,7 @@ public sealed class Launcher(FhirService fhir, AuthDbContext db, LaunchService l
         [.. (await SearchAsync<Encounter>(http, "Encounter", [("patient", patient), ("_count", "50"), ("_sort", "-date")]))
             .Select(e => new EncounterChoice(e.Id!, $"{e.Type.FirstOrDefault()?.Text ?? e.Class?.Display ?? "Encounter"}, {e.Period?.Start ?? "date unknown"}"))];
 
-    /// <summary>Apps that may use the authorization code grant, by name.</summary>
+    /// <summary>Apps that may use the authorization code grant and may get tokens (approved, not disabled), by name.</summary>
     public async Task<List<LaunchableApp>> AppsAsync(CancellationToken ct)
     {
         var rows = await db.Set<OpenIddictEntityFrameworkCoreApplication>().AsNoTracking()
@@ -53,7 +53,7 @@ public sealed class Launcher(FhirService fhir, AuthDbContext db, LaunchService l
             .Select(a => new { a.ClientId, a.DisplayName, a.Properties, a.ClientType, a.RedirectUris })
             .ToListAsync(ct);
         return [.. rows
-            .Where(a => !ReadFlag(a.Properties, ClientProperties.PendingApproval))
+            .Where(a => !ReadFlag(a.Properties, ClientProperties.PendingApproval) && !ReadFlag(a.Properties, ClientProperties.Disabled))
             .Select(a => new LaunchableApp(a.ClientId!, a.DisplayName ?? a.ClientId!, ConnectedApps.ReadProperty(a.Properties, ClientProperties.LaunchUri),
                 a.ClientType == ClientTypes.Public, ParseList(a.RedirectUris)))
             .OrderBy(a => a.Name, StringComparer.OrdinalIgnoreCase)];

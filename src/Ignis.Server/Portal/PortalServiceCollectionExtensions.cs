@@ -35,6 +35,9 @@ public static class PortalServiceCollectionExtensions
         services.AddScoped<UserAdministration>();
         services.AddScoped<AdminOverview>();
         services.AddScoped<Launcher>();
+        services.AddScoped<ClientUsage>();
+        services.AddScoped<DeveloperApps>();
+        services.AddScoped<ClientAdministration>();
         services.AddScoped<LaunchTester>();
         services.AddHttpClient(LaunchTester.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30))
             .ConfigurePrimaryHttpMessageHandler(() => new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false });

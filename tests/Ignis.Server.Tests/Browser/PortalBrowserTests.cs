@@ -351,4 +351,40 @@ public sealed class PortalBrowserTests : IClassFixture<BrowserFixture>
         Find("#access-token-claims").Text.ShouldContain("\"scope\": \"openid profile user/Patient.rs\"");
         Check("launch-result");
     }
+
+    [Fact]
+    public void A_developer_registers_an_app_sees_the_secret_once_and_an_administrator_approves_it()
+    {
+        SignIn("bob", "bob-demo-pass");
+        _browser.Open("/developer/apps");
+        Click("a[href='/developer/apps/new']");
+        _browser.WaitForPage("/developer/apps/new");
+        var name = "Ward board " + Guid.NewGuid().ToString("N")[..4];
+        Type("#client_name", name);
+        Click("input[name=app_type][value=backend]");
+        Type("#scope", "system/Patient.rs system/Observation.rs");
+        Check("developer-register");
+        Click("main form[method=post] button[type=submit]");
+        _browser.WaitFor(() => Driver.FindElements(By.Id("client-secret")).Count > 0, "the one-time secret");
+        var clientId = Find("#client-id").Text;
+        Find("#client-secret").Text.Length.ShouldBeGreaterThan(20);
+        Check("developer-registered");
+
+        Click("main a.button");
+        _browser.WaitForPage("/developer/apps/" + clientId);
+        Driver.FindElements(By.Id("client-secret")).ShouldBeEmpty("the secret is shown once");
+        Check("developer-app");
+        _browser.Open("/developer/apps");
+        Check("developer-apps");
+
+        _browser.SignOutEverywhere();
+        SignIn("admin", "admin-demo-pass");
+        _browser.Open("/admin/clients");
+        var card = Find($"li.card[data-client-id='{clientId}']");
+        card.Text.ShouldContain("waiting for approval");
+        Check("admin-clients");
+        card.FindElement(By.CssSelector("button[aria-label^='Approve']")).Click();
+        _browser.WaitFor(() => Driver.FindElements(By.CssSelector("p.notice")).Count > 0, "the approval");
+        Find($"li.card[data-client-id='{clientId}']").Text.ShouldContain("active");
+    }
 }

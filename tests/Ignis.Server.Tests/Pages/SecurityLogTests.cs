@@ -120,4 +120,21 @@ public sealed class SecurityLogTests(DemoServerFixture fixture) : IClassFixture<
         bad.Status.ShouldBe(HttpStatusCode.OK);
         bad.Html.ShouldContain("enter a date as YYYY-MM-DD");
     }
+
+    [Fact]
+    public async Task A_client_registered_through_rfc_7591_is_in_the_log_with_its_client_id()
+    {
+        using var http = new HttpClient { BaseAddress = Server.Origin };
+        var response = await http.PostAsync("/oauth/register", new StringContent(
+            """{"client_name":"Logged app","redirect_uris":["https://logged.example/callback"],"token_endpoint_auth_method":"none","scope":"openid"}""",
+            System.Text.Encoding.UTF8, "application/json"));
+        response.StatusCode.ShouldBe(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        var clientId = (await response.BodyAsync())["client_id"].Str();
+
+        var admin = await AdminTokenAsync(Server);
+        var audit = await WaitForAuditEventAsync(Server, admin, "subtype=urn:ignis:security-event|client-registered", a =>
+            a["entity"]?.AsArray().Any(e => e!["what"]?["identifier"]?["value"]?.GetValue<string>() == clientId) == true);
+        audit["action"]!.GetValue<string>().ShouldBe("C");
+        audit["agent"]![0]!["network"]!["address"]!.GetValue<string>().ShouldBe("127.0.0.1");
+    }
 }
