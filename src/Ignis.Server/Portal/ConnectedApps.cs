@@ -2,6 +2,7 @@ using System.Text.Json;
 using Ignis.Server.Audit;
 using Ignis.Server.Auth;
 using Ignis.Server.Data;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using OpenIddict.EntityFrameworkCore.Models;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -16,7 +17,7 @@ public sealed record ConnectedApp(string ClientId, string Name, string? LogoUri,
 public sealed record ScopeText(string Scope, string Text);
 
 /// <summary>The apps a user has authorized and still hold a usable token, and taking that access back.</summary>
-public sealed class ConnectedApps(AuthDbContext db, GrantRevocation revocation, SecurityLog log, TimeProvider clock)
+public sealed class ConnectedApps(AuthDbContext db, GrantRevocation revocation, SignInManager<IgnisUser> signIn, SecurityLog log, TimeProvider clock)
 {
     public async Task<List<ConnectedApp>> ListAsync(string userId, CancellationToken ct)
     {
@@ -66,10 +67,11 @@ public sealed class ConnectedApps(AuthDbContext db, GrantRevocation revocation, 
         return true;
     }
 
-    /// <summary>The lost-phone button: every token and every session of the user.</summary>
+    /// <summary>The lost-phone button: every token and every session of the user, this browser's included.</summary>
     public async Task<long> SignOutEverywhereAsync(HttpContext http, IgnisUser user, CancellationToken ct)
     {
         var count = await revocation.SignOutEverywhereAsync(user.Id, ct);
+        await signIn.SignOutAsync();
         log.Record(http, new SecurityEvent(SecurityEventKind.SignOutEverywhere)
         {
             User = new SecurityParty(user.Id, user.UserName ?? user.Id),

@@ -90,8 +90,8 @@ public sealed class LaunchTester(IDataProtectionProvider protection, IHttpClient
         if (flow.Secret is { } secret)
             request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
                 Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(flow.ClientId)}:{Uri.EscapeDataString(secret)}")));
-        var http2 = clients.CreateClient(HttpClientName);
-        using var response = await http2.SendAsync(request, http.RequestAborted);
+        var client = clients.CreateClient(HttpClientName);
+        using var response = await client.SendAsync(request, http.RequestAborted);
         var text = await response.Content.ReadAsStringAsync(http.RequestAborted);
         JsonNode? body;
         try

@@ -30,8 +30,6 @@ public sealed class AppsModel(ConnectedApps connected) : PortalPageModel
     public async Task<IActionResult> OnPostSignOutEverywhereAsync()
     {
         await connected.SignOutEverywhereAsync(HttpContext, CurrentUser, HttpContext.RequestAborted);
-        // The session row is ended; the cookie goes too.
-        await HttpContext.RequestServices.GetRequiredService<Microsoft.AspNetCore.Identity.SignInManager<Data.IgnisUser>>().SignOutAsync();
         return Redirect(Auth.AuthPages.Login + "?signedout=everywhere");
     }
 }
