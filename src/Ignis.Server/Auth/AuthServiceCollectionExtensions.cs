@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Ignis.Fhir.Storage;
+using Ignis.Server.Auth.ClientAuthentication;
 using Ignis.Server.Data;
 using Ignis.Server.Fhir;
 using Ignis.Server.Hosting;
@@ -139,6 +140,7 @@ public static partial class AuthServiceCollectionExtensions
         services.AddSingleton<SmartDiscovery>();
         services.AddSingleton<ICapabilityContributor>(sp => sp.GetRequiredService<SmartDiscovery>());
         services.AddHostedService<TokenPruning>();
+        builder.AddIgnisClientAssertions();
 
         // The pages live in this assembly, which is not the entry assembly when tests host the server.
         services.AddRazorPages().AddApplicationPart(typeof(AuthServiceCollectionExtensions).Assembly);

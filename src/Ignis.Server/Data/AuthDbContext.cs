@@ -38,6 +38,7 @@ public sealed class AuthDbContext(DbContextOptions<AuthDbContext> options)
             e.Property(s => s.Id).HasMaxLength(64);
             e.HasIndex(s => s.UserId);
         });
+        builder.ApplyConfiguration(new Auth.ClientAuthentication.UsedClientAssertionConfiguration());
     }
 }
 
