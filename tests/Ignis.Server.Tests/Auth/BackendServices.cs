@@ -188,10 +188,15 @@ public static class BackendClients
         return await PostAsync(server, form, basic);
     }
 
-    public static async Task<(int Status, JsonNode Body)> PostAsync(IgnisServer server, Dictionary<string, string> form, (string User, string Secret)? basic = null)
+    /// <summary>RFC 7009 revocation, the client authenticating with an assertion.</summary>
+    public static Task<(int Status, JsonNode Body)> RevokeAsync(IgnisServer server, string token, string assertion) =>
+        PostAsync(server, new() { ["token"] = token, ["client_assertion_type"] = AssertionType, ["client_assertion"] = assertion }, path: "/oauth/revoke");
+
+    public static async Task<(int Status, JsonNode Body)> PostAsync(IgnisServer server, Dictionary<string, string> form,
+        (string User, string Secret)? basic = null, string path = "/oauth/token")
     {
         using var http = new HttpClient { BaseAddress = server.Origin };
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/oauth/token") { Content = new FormUrlEncodedContent(form) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(form) };
         if (basic is { } b)
             request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(b.User)}:{Uri.EscapeDataString(b.Secret)}")));
         using var response = await http.SendAsync(request);

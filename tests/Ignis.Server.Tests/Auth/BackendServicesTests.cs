@@ -3,6 +3,8 @@ using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Ignis.Server.Auth.ClientAuthentication;
 using Ignis.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Ignis.Server.Tests.Auth;
@@ -111,6 +113,36 @@ public sealed class BackendServicesTests(BackendFixture fixture) : IClassFixture
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = Http.Json(json) };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return await Server.Client.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task A_backend_token_is_stored_like_any_other_and_its_revocation_reaches_the_fhir_api_within_a_second()
+    {
+        var (key, clientId) = await InlineClientAsync("ES384");
+        var token = (await BackendClients.TokenAsync(Server, new Assertion(key, clientId, Aud).Sign())).Body["access_token"].Str();
+        (await FhirGetAsync("Patient/dave", token)).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        await using (var scope = Server.Services.CreateAsyncScope())
+        {
+            var tokens = scope.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>();
+            var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+            var id = SmartApp.JwtPart(token, 1)["oi_tkn_id"].Str();
+            var row = await tokens.FindByIdAsync(id);
+            row.ShouldNotBeNull();
+            (await tokens.GetSubjectAsync(row)).ShouldBe(clientId);
+            (await tokens.GetTypeAsync(row)).ShouldBe(TokenTypeIdentifiers.AccessToken);
+            (await tokens.HasStatusAsync(row, Statuses.Valid)).ShouldBeTrue();
+            (await tokens.GetApplicationIdAsync(row)).ShouldBe(await applications.GetIdAsync((await applications.FindByClientIdAsync(clientId))!));
+            (await tokens.GetExpirationDateAsync(row))!.Value.ShouldBeGreaterThan(DateTimeOffset.UtcNow.AddMinutes(50));
+        }
+        (await SmartApp.IntrospectAsync(Server, token))["active"]!.GetValue<bool>().ShouldBeTrue();
+
+        // RFC 7009, the client authenticating with an assertion (aud: the token endpoint).
+        var revoke = await BackendClients.RevokeAsync(Server, token, new Assertion(key, clientId, Aud).Sign());
+        revoke.Status.ShouldBe(200, revoke.Body.ToJsonString());
+        (await SmartApp.IntrospectAsync(Server, token))["active"]!.GetValue<bool>().ShouldBeFalse();
+        await Task.Delay(1100);
+        await (await FhirGetAsync("Patient/dave", token)).ShouldBeOutcomeAsync(401);
     }
 
     [Fact]

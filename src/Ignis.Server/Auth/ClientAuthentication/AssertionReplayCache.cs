@@ -20,31 +20,28 @@ public sealed class UsedClientAssertion
 /// <summary>
 /// RFC 7523 §3 item 7 / SMART Backend Services: a client assertion's jti is accepted once. The record is in the
 /// database so that every node sees it: the row's primary key makes two nodes racing with the same jti
-/// produce one success (the insert is an upsert that only replaces a row whose assertion has expired).
+/// produce one success (the insert is an upsert that only replaces a row whose assertion has expired; it goes
+/// through <see cref="AuthWriteBatcher"/>, which commits concurrent requests' rows together).
 /// Each node also remembers the ids it accepted, so a replay to the same node is refused without a query.
 /// Expired rows are deleted every <see cref="ClientAssertionOptions.ReplayPruneInterval"/>.
 /// </summary>
 public sealed partial class AssertionReplayCache(
-    IServiceScopeFactory scopes, IOptions<ClientAssertionOptions> options, TimeProvider clock, ILogger<AssertionReplayCache> logger)
+    IServiceScopeFactory scopes, AuthWriteBatcher writer, IOptions<ClientAssertionOptions> options, TimeProvider clock, ILogger<AssertionReplayCache> logger)
     : BackgroundService
 {
     private const int MaxRemembered = 100_000;
-    private const string Upsert =
-        "INSERT INTO \"AuthClientAssertionJtis\" (\"Key\", \"ExpiresAt\") VALUES ({0}, {1}) " +
-        "ON CONFLICT (\"Key\") DO UPDATE SET \"ExpiresAt\" = excluded.\"ExpiresAt\" WHERE \"AuthClientAssertionJtis\".\"ExpiresAt\" <= {2}";
 
     private readonly ConcurrentDictionary<string, long> _seen = new(StringComparer.Ordinal);
 
     /// <summary>Records the assertion id; false when it was already used by an assertion that has not expired.</summary>
-    public async Task<bool> TryUseAsync(AuthDbContext db, string clientId, string jti, DateTimeOffset expiresAt, CancellationToken ct)
+    public async Task<bool> TryUseAsync(string clientId, string jti, DateTimeOffset expiresAt)
     {
         var key = KeyOf(clientId, jti);
         var now = clock.GetUtcNow().ToUnixTimeSeconds();
         if (_seen.TryGetValue(key, out var until) && until > now) return false;
 
         var expires = expiresAt.ToUnixTimeSeconds();
-        var inserted = await db.Database.ExecuteSqlRawAsync(Upsert, [key, expires, now], ct);
-        if (inserted == 0) return false;
+        if (!await writer.TryUseJtiAsync(key, expires, now)) return false;
 
         if (_seen.Count >= MaxRemembered) ForgetExpired(now);
         _seen[key] = expires;

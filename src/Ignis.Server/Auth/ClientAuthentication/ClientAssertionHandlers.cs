@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using System.Text.Json;
-using Ignis.Server.Data;
 using Microsoft.AspNetCore;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -334,13 +333,13 @@ public static class ClientAssertionHandlers
     /// database shared by every node; a second use is invalid_client. Runs last in client authentication, so an
     /// assertion is only spent once the client has authenticated with it.
     /// </summary>
-    public sealed class RejectReplayedClientAssertion(AssertionReplayCache replay, AuthDbContext db, IOptions<ClientAssertionOptions> options)
+    public sealed class RejectReplayedClientAssertion(AssertionReplayCache replay, IOptions<ClientAssertionOptions> options)
         : IOpenIddictServerHandler<ProcessAuthenticationContext>
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
             OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessAuthenticationContext>()
                 .AddFilter<OpenIddictServerHandlerFilters.RequireClientAssertionPrincipal>()
-                .UseScopedHandler<RejectReplayedClientAssertion>()
+                .UseSingletonHandler<RejectReplayedClientAssertion>()
                 .SetOrder(ValidateClientSecret.Descriptor.Order + 500)
                 .SetType(OpenIddictServerHandlerType.Custom)
                 .Build();
@@ -359,7 +358,7 @@ public static class ClientAssertionHandlers
                 return;
             }
             var until = new DateTimeOffset(DateTime.SpecifyKind(exp, DateTimeKind.Utc)) + options.Value.ClockSkew;
-            if (!await replay.TryUseAsync(db, iss, jti, until, context.CancellationToken))
+            if (!await replay.TryUseAsync(iss, jti, until))
                 context.Reject(Errors.InvalidClient, ClientAssertionErrors.Replayed);
         }
     }

@@ -27,11 +27,14 @@ public static class ClientAuthenticationExtensions
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             });
         services.AddSingleton<ClientKeyResolver>();
+        services.AddSingleton<AuthWriteBatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<AuthWriteBatcher>());
         services.AddSingleton<AssertionReplayCache>();
         services.AddHostedService(sp => sp.GetRequiredService<AssertionReplayCache>());
         services.AddOpenIddict().AddServer(o =>
         {
             foreach (var handler in ClientAssertionHandlers.All) o.AddEventHandler(handler);
+            o.AddEventHandler(StoreClientCredentialsAccessToken.Descriptor);
         });
         return builder;
     }
