@@ -5,6 +5,9 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Ignis.Server.Auth.ClientAuthentication;
 
+/// <summary>A write the database refused (a constraint: e.g. the token's client was deleted meanwhile).</summary>
+public sealed class AuthWriteRefusedException(Exception inner) : Exception("The database refused the row: " + inner.Message, inner);
+
 /// <summary>An access-token row as OpenIddict's EF Core store keeps it (table OpenIddictTokens).</summary>
 public sealed record TokenRow(string Id, string? ApplicationId, string? Subject, string Type, DateTime CreationDate, DateTime ExpirationDate);
 
@@ -83,8 +86,13 @@ public sealed partial class AuthWriteBatcher(IServiceScopeFactory scopes, ILogge
             try
             {
                 connection ??= Open();
-                var results = Commit(connection, batch);
-                for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(results[i]);
+                var results = new bool[batch.Count];
+                var errors = Commit(connection, batch, results);
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    if (errors[i] is { } error) batch[i].Done.TrySetException(new AuthWriteRefusedException(error));
+                    else batch[i].Done.TrySetResult(results[i]);
+                }
             }
             catch (Exception e)
             {
@@ -102,43 +110,60 @@ public sealed partial class AuthWriteBatcher(IServiceScopeFactory scopes, ILogge
         var connection = new Microsoft.Data.Sqlite.SqliteConnection(_connectionString);
         connection.Open();
         using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA busy_timeout=30000; PRAGMA synchronous=FULL;";
+        // foreign_keys as EF Core sets it: a token row of a client deleted meanwhile is refused, not left dangling.
+        pragma.CommandText = "PRAGMA busy_timeout=30000; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;";
         pragma.ExecuteNonQuery();
         return connection;
     }
 
-    private static bool[] Commit(DbConnection connection, List<Work> batch)
+    /// <summary>
+    /// One transaction for the batch. A statement that fails (a constraint) fails only its own request: SQLite
+    /// rolls back that statement and the transaction goes on.
+    /// </summary>
+    private static Exception?[] Commit(DbConnection connection, List<Work> batch, bool[] results)
     {
-        var results = new bool[batch.Count];
+        var errors = new Exception?[batch.Count];
         using var transaction = connection.BeginTransaction();
         using var jti = Command(connection, transaction, UpsertJti, "@key", "@expires", "@now");
         using var token = Command(connection, transaction, InsertToken, "@id", "@application", "@concurrency", "@created", "@expires", "@subject", "@type");
         for (var i = 0; i < batch.Count; i++)
         {
-            switch (batch[i])
+            try
             {
-                case UseJti use:
-                    jti.Parameters[0].Value = use.Key;
-                    jti.Parameters[1].Value = use.ExpiresAt;
-                    jti.Parameters[2].Value = use.Now;
-                    results[i] = jti.ExecuteScalar() is not null;
-                    break;
-                case AddToken add:
-                    var row = add.Row;
-                    token.Parameters[0].Value = row.Id;
-                    token.Parameters[1].Value = (object?)row.ApplicationId ?? DBNull.Value;
-                    token.Parameters[2].Value = Guid.NewGuid().ToString();
-                    token.Parameters[3].Value = row.CreationDate;
-                    token.Parameters[4].Value = row.ExpirationDate;
-                    token.Parameters[5].Value = (object?)row.Subject ?? DBNull.Value;
-                    token.Parameters[6].Value = row.Type;
-                    token.ExecuteNonQuery();
-                    results[i] = true;
-                    break;
+                results[i] = Execute(batch[i], jti, token);
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException e) when (e.SqliteErrorCode == 19) // SQLITE_CONSTRAINT
+            {
+                errors[i] = e;
             }
         }
         transaction.Commit();
-        return results;
+        return errors;
+    }
+
+    private static bool Execute(Work work, DbCommand jti, DbCommand token)
+    {
+        switch (work)
+        {
+            case UseJti use:
+                jti.Parameters[0].Value = use.Key;
+                jti.Parameters[1].Value = use.ExpiresAt;
+                jti.Parameters[2].Value = use.Now;
+                return jti.ExecuteScalar() is not null;
+            case AddToken add:
+                var row = add.Row;
+                token.Parameters[0].Value = row.Id;
+                token.Parameters[1].Value = (object?)row.ApplicationId ?? DBNull.Value;
+                token.Parameters[2].Value = Guid.NewGuid().ToString();
+                token.Parameters[3].Value = row.CreationDate;
+                token.Parameters[4].Value = row.ExpirationDate;
+                token.Parameters[5].Value = (object?)row.Subject ?? DBNull.Value;
+                token.Parameters[6].Value = row.Type;
+                token.ExecuteNonQuery();
+                return true;
+            default:
+                throw new InvalidOperationException("Unknown write " + work.GetType().Name);
+        }
     }
 
     private static DbCommand Command(DbConnection connection, DbTransaction transaction, string sql, params string[] names)

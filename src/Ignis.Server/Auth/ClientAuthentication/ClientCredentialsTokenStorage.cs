@@ -43,8 +43,17 @@ public sealed class StoreClientCredentialsAccessToken(IOpenIddictApplicationMana
         var expires = context.Principal.GetExpirationDate()
             ?? throw new InvalidOperationException("A client_credentials access token has no expiration date.");
         var id = Guid.NewGuid().ToString();
-        await writer.InsertTokenAsync(new TokenRow(id, applicationId, context.Principal.GetClaim(Claims.Subject),
-            context.TokenType, created.UtcDateTime, expires.UtcDateTime));
+        try
+        {
+            await writer.InsertTokenAsync(new TokenRow(id, applicationId, context.Principal.GetClaim(Claims.Subject),
+                context.TokenType, created.UtcDateTime, expires.UtcDateTime));
+        }
+        catch (AuthWriteRefusedException)
+        {
+            // The client was deleted while this request ran (the row's foreign key).
+            context.Reject(Errors.InvalidClient, "The client no longer exists.");
+            return;
+        }
 
         context.Principal.SetTokenId(id);
         context.CreateTokenEntry = false; // written above; OpenIddict's CreateTokenEntry skips it
