@@ -146,6 +146,38 @@ public sealed class BackendServicesTests(BackendFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task A_deleted_client_gets_no_more_tokens_even_right_after_one()
+    {
+        var (key, clientId) = await InlineClientAsync("ES256");
+        (await BackendClients.TokenAsync(Server, new Assertion(key, clientId, Aud).Sign())).Status.ShouldBe(200);
+        await using (var scope = Server.Services.CreateAsyncScope())
+        {
+            var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+            await applications.DeleteAsync((await applications.FindByClientIdAsync(clientId))!);
+        }
+        ShouldFail(await BackendClients.TokenAsync(Server, new Assertion(key, clientId, Aud).Sign()), ClientAssertionErrors.UnknownIssuer);
+    }
+
+    [Fact]
+    public async Task Rotated_inline_keys_take_effect_at_once()
+    {
+        var (old, clientId) = await InlineClientAsync("ES384");
+        (await BackendClients.TokenAsync(Server, new Assertion(old, clientId, Aud).Sign())).Status.ShouldBe(200);
+        var fresh = ClientKey.Create("RS384");
+        await using (var scope = Server.Services.CreateAsyncScope())
+        {
+            var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+            var application = (await applications.FindByClientIdAsync(clientId))!;
+            var descriptor = new OpenIddictApplicationDescriptor();
+            await applications.PopulateAsync(descriptor, application);
+            descriptor.JsonWebKeySet = new Microsoft.IdentityModel.Tokens.JsonWebKeySet(ClientKey.Jwks(fresh));
+            await applications.UpdateAsync(application, descriptor);
+        }
+        (await BackendClients.TokenAsync(Server, new Assertion(fresh, clientId, Aud).Sign())).Status.ShouldBe(200);
+        ShouldFail(await BackendClients.TokenAsync(Server, new Assertion(old, clientId, Aud).Sign()), "No key in the client's registered jwks has the assertion's kid");
+    }
+
+    [Fact]
     public async Task No_refresh_token_for_client_credentials_even_when_offline_access_is_granted()
     {
         var key = ClientKey.Create("ES256");

@@ -1,6 +1,8 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using OpenIddict.Abstractions;
+using OpenIddict.EntityFrameworkCore.Models;
 
 namespace Ignis.Server.Auth.ClientAuthentication;
 
@@ -27,6 +29,9 @@ public static class ClientAuthenticationExtensions
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             });
         services.AddSingleton<ClientKeyResolver>();
+        services.AddHttpContextAccessor();
+        services.AddSingleton<BackendClientCache>();
+        services.AddScoped<IOpenIddictApplicationCache<OpenIddictEntityFrameworkCoreApplication>, BackendClientAwareApplicationCache>();
         services.AddSingleton<AuthWriteBatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<AuthWriteBatcher>());
         services.AddSingleton<AssertionReplayCache>();
