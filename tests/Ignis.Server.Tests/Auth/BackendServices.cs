@@ -32,12 +32,12 @@ public sealed class ClientKey
     public string Alg { get; }
     public string Kid { get; }
 
-    public static ClientKey Create(string alg, string? kid = null)
+    public static ClientKey Create(string alg, string? kid = null, int rsaBits = 2048)
     {
         kid ??= alg.ToLowerInvariant() + "-" + Guid.NewGuid().ToString("N")[..8];
         return alg switch
         {
-            "RS256" or "RS384" or "RS512" => new ClientKey(alg, kid, RSA.Create(2048), null),
+            "RS256" or "RS384" or "RS512" => new ClientKey(alg, kid, RSA.Create(rsaBits), null),
             "ES256" => new ClientKey(alg, kid, null, ECDsa.Create(ECCurve.NamedCurves.nistP256)),
             "ES384" => new ClientKey(alg, kid, null, ECDsa.Create(ECCurve.NamedCurves.nistP384)),
             _ => throw new ArgumentException("unsupported test algorithm " + alg),

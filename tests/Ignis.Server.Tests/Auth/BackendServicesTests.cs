@@ -337,6 +337,14 @@ public sealed class BackendServicesTests(BackendFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task An_rsa_key_under_2048_bits_is_not_a_client_key()
+    {
+        var weak = ClientKey.Create("RS256", rsaBits: 1024);
+        var clientId = await BackendClients.RegisterAsync(Server, jwks: ClientKey.Jwks(weak));
+        ShouldFail(await BackendClients.TokenAsync(Server, new Assertion(weak, clientId, Aud).Sign()), "The client's registered jwks holds no signing keys");
+    }
+
+    [Fact]
     public async Task Without_a_kid_every_registered_key_is_tried()
     {
         var other = ClientKey.Create("RS384");

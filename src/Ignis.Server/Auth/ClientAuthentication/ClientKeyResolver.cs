@@ -166,8 +166,14 @@ public sealed partial class ClientKeyResolver(
         try
         {
             var set = new JsonWebKeySet(json);
-            // RSA and EC keys meant for signatures (use absent or "sig"); symmetric keys are never client keys here.
-            keys = [.. set.GetSigningKeys().Where(k => k is RsaSecurityKey or ECDsaSecurityKey or X509SecurityKey)];
+            // RSA (2048 bits or more) and EC keys meant for signatures (use absent or "sig"); symmetric keys are
+            // never client keys here.
+            keys = [.. set.GetSigningKeys().Where(k => k switch
+            {
+                RsaSecurityKey or X509SecurityKey => k.KeySize >= 2048,
+                ECDsaSecurityKey => true,
+                _ => false,
+            })];
             return true;
         }
         catch (Exception e) when (e is ArgumentException or JsonException or FormatException)
