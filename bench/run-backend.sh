@@ -4,16 +4,21 @@
 # against node oidc-provider configured the same way (the peer in /work/shared/peers), interleaved in one run.
 #
 # usage: bench/run-backend.sh
-# env: PASSES (3) WRK_THREADS (2) WRK_CONNS (32) WRK_DURATION (15) WRK_WARMUP (5) POOL (120000 assertions per run)
-#      PEER_FORMATS ("jwt opaque": oidc-provider's access token formats) SKIP_BUILD
+# env: PASSES (3) WRK_THREADS (2) WRK_CONNS (32) WRK_DURATION (15) WRK_WARMUP (10) POOL (120000 assertions per run)
+#      IGNIS_VARIANTS ("rs256 es256": Ignis:Auth:AccessTokenSigningAlgorithm) PEER_FORMATS ("jwt opaque": oidc-provider's
+#      access token formats) SKIP_BUILD
 # The same client key signs both pools (the peer's node/keys.mjs made it); both servers register it inline
 # with the same scopes; the assertions come from the peer's node/mint-assertions.mjs with aud = each server's
 # token endpoint and exp 300 s ahead (SMART allows at most 5 minutes), and wrk sends each one once
 # (the peer's lua/token-pkjwt.lua). Results: bench/results/<utc time>/ (summary.tsv, logs/), git-ignored.
+WRK_WARMUP=${WRK_WARMUP:-10}   # before lib.sh: .NET's tiered JIT needs more than the peers' 5 s
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# absolute paths: the minting runs in the peer's folder
+RESULTS_DIR=$(cd "$RESULTS_DIR" && pwd); LOG_DIR="$RESULTS_DIR/logs"; SUMMARY="$RESULTS_DIR/summary.tsv"
 PASSES=${PASSES:-3}
 POOL=${POOL:-120000}
 PEER_FORMATS=${PEER_FORMATS:-"jwt opaque"}
+IGNIS_VARIANTS=${IGNIS_VARIANTS:-"rs256 es256"}
 PORT=5401 PEER_PORT=5090
 SCOPES="system/Patient.rs system/Observation.rs"
 CLIENT=bench-pkjwt
@@ -78,15 +83,20 @@ load() {
   mv "$LOG_DIR/$label.run1.txt" "$LOG_DIR/$label.$(date -u +%H%M%S).txt"
 }
 
-# --- Ignis: a fresh data folder with the benchmark client --------------------------------------------------
-data="$BENCH_DIR/data/backend"
-rm -rf "$data"; mkdir -p "$data"
-dotnet "$BACKEND_DLL" register --data "$data" --client-id "$CLIENT" --jwks "$PEER/run/keys/client-pkjwt.pub.json" --scopes "$SCOPES" \
-  >"$LOG_DIR/register.log" 2>&1 || { cat "$LOG_DIR/register.log"; exit 1; }
-IGNIS_ARGS="" start_ignis ignis "$PORT" "$data"
-ignis_pid=$LAST_PID
-IGNIS_URL="http://127.0.0.1:$PORT/oauth/token"
-check ignis "$IGNIS_URL"
+# --- Ignis: a fresh data folder with the benchmark client, per access-token signing algorithm -----------
+ignis_pids=()
+i=0
+for variant in $IGNIS_VARIANTS; do
+  port=$((PORT + i)); data="$BENCH_DIR/data/backend-$variant"
+  rm -rf "$data"; mkdir -p "$data"
+  dotnet "$BACKEND_DLL" register --data "$data" --client-id "$CLIENT" --jwks "$PEER/run/keys/client-pkjwt.pub.json" --scopes "$SCOPES" \
+    >"$LOG_DIR/register.log" 2>&1 || { cat "$LOG_DIR/register.log"; exit 1; }
+  alg=$(echo "$variant" | tr '[:lower:]' '[:upper:]')
+  IGNIS_ARGS="" start_ignis "ignis-$variant" "$port" "$data" "--Ignis:Auth:AccessTokenSigningAlgorithm=$alg"
+  ignis_pids+=("$LAST_PID")
+  check "ignis-$variant" "http://127.0.0.1:$port/oauth/token"
+  i=$((i + 1))
+done
 
 peer_pids=()
 for fmt in $PEER_FORMATS; do
@@ -99,7 +109,11 @@ done
 
 for pass in $(seq 1 "$PASSES"); do
   log "pass $pass / $PASSES"
-  load ignis-pkjwt "$ignis_pid" "$IGNIS_URL"
+  i=0
+  for variant in $IGNIS_VARIANTS; do
+    load "ignis-$variant-pkjwt" "${ignis_pids[$i]}" "http://127.0.0.1:$((PORT + i))/oauth/token"
+    i=$((i + 1))
+  done
   i=0
   for fmt in $PEER_FORMATS; do
     load "oidc-$fmt-pkjwt" "${peer_pids[$i]}" "http://127.0.0.1:$((PEER_PORT + i))/token"
