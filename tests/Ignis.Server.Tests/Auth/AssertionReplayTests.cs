@@ -63,6 +63,11 @@ public sealed class AssertionReplayTests
                 results.Count(r => r.Status == 200).ShouldBe(1, string.Join("\n", results.Select(r => r.Body.ToJsonString())));
                 results.Where(r => r.Status != 200).ShouldAllBe(r => r.Body["error_description"]!.GetValue<string>() == ClientAssertionErrors.Replayed);
             }
+            // A refused replay leaves no token row behind: one row per token issued.
+            await using var scope = a.Services.CreateAsyncScope();
+            var rows = await scope.ServiceProvider.GetRequiredService<AuthDbContext>()
+                .Set<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken>().CountAsync(t => t.Subject == clientId);
+            rows.ShouldBe(8);
         }
     }
 

@@ -7,6 +7,15 @@ using Microsoft.Extensions.Options;
 
 namespace Ignis.Server.Auth.ClientAuthentication;
 
+/// <summary>
+/// An authenticated assertion whose jti is recorded together with the access token's row, in the same
+/// transaction (client_credentials at the token endpoint; see <see cref="StoreClientCredentialsAccessToken"/>).
+/// </summary>
+public sealed record PendingClientAssertion(string Key, long ExpiresAt)
+{
+    public const string Property = ".ignis_pending_client_assertion";
+}
+
 /// <summary>A client assertion id (jti) that was accepted, kept until the assertion expires (table AuthClientAssertionJtis).</summary>
 public sealed class UsedClientAssertion
 {
@@ -34,18 +43,25 @@ public sealed partial class AssertionReplayCache(
     private readonly ConcurrentDictionary<string, long> _seen = new(StringComparer.Ordinal);
 
     /// <summary>Records the assertion id; false when it was already used by an assertion that has not expired.</summary>
-    public async Task<bool> TryUseAsync(string clientId, string jti, DateTimeOffset expiresAt)
+    public Task<bool> TryUseAsync(string clientId, string jti, DateTimeOffset expiresAt) =>
+        TryUseAsync(KeyOf(clientId, jti), expiresAt.ToUnixTimeSeconds());
+
+    public async Task<bool> TryUseAsync(string key, long expiresAt)
     {
-        var key = KeyOf(clientId, jti);
-        var now = clock.GetUtcNow().ToUnixTimeSeconds();
-        if (_seen.TryGetValue(key, out var until) && until > now) return false;
-
-        var expires = expiresAt.ToUnixTimeSeconds();
-        if (!await writer.TryUseJtiAsync(key, expires, now)) return false;
-
-        if (_seen.Count >= MaxRemembered) ForgetExpired(now);
-        _seen[key] = expires;
+        if (SeenHere(key)) return false;
+        if (!await writer.TryUseJtiAsync(key, expiresAt, clock.GetUtcNow().ToUnixTimeSeconds())) return false;
+        Remember(key, expiresAt);
         return true;
+    }
+
+    /// <summary>True when this node accepted the key for an assertion that has not expired (no query).</summary>
+    public bool SeenHere(string key) => _seen.TryGetValue(key, out var until) && until > clock.GetUtcNow().ToUnixTimeSeconds();
+
+    /// <summary>Remembers a key the database accepted.</summary>
+    public void Remember(string key, long expiresAt)
+    {
+        if (_seen.Count >= MaxRemembered) ForgetExpired(clock.GetUtcNow().ToUnixTimeSeconds());
+        _seen[key] = expiresAt;
     }
 
     public static string KeyOf(string clientId, string jti)

@@ -45,11 +45,20 @@ public sealed partial class AuthWriteBatcher(IServiceScopeFactory scopes, ILogge
 
     private sealed record AddToken(TokenRow Row) : Work;
 
+    private sealed record UseJtiAndAddToken(UseJti Jti, TokenRow Row) : Work;
+
     /// <summary>Records an assertion id; false when a live assertion already used it.</summary>
     public Task<bool> TryUseJtiAsync(string key, long expiresAt, long now) => Enqueue(new UseJti(key, expiresAt, now));
 
     /// <summary>Inserts an access-token row; completes once it is committed.</summary>
     public Task InsertTokenAsync(TokenRow row) => Enqueue(new AddToken(row));
+
+    /// <summary>
+    /// Records an assertion id and, only when it was not used yet, inserts the token row, in one transaction;
+    /// false (and no row) when a live assertion already used the id.
+    /// </summary>
+    public Task<bool> TryUseJtiAndInsertTokenAsync(string key, long expiresAt, long now, TokenRow row) =>
+        Enqueue(new UseJtiAndAddToken(new UseJti(key, expiresAt, now), row));
 
     private Task<bool> Enqueue(Work work)
     {
@@ -150,6 +159,8 @@ public sealed partial class AuthWriteBatcher(IServiceScopeFactory scopes, ILogge
                 jti.Parameters[1].Value = use.ExpiresAt;
                 jti.Parameters[2].Value = use.Now;
                 return jti.ExecuteScalar() is not null;
+            case UseJtiAndAddToken both:
+                return Execute(both.Jti, jti, token) && Execute(new AddToken(both.Row), jti, token);
             case AddToken add:
                 var row = add.Row;
                 token.Parameters[0].Value = row.Id;

@@ -32,6 +32,7 @@ public static class ClientAssertionHandlers
         RequireTokenEndpointAudience.Descriptor,
         EnforceRegisteredAuthenticationMethod.Descriptor,
         RejectReplayedClientAssertion.Descriptor,
+        RecordDeferredClientAssertion.Descriptor,
         NoRefreshTokenForClientCredentials.Descriptor,
     ];
 
@@ -331,7 +332,9 @@ public static class ClientAssertionHandlers
     /// <summary>
     /// RFC 7523 §3 item 7: the jti of an accepted assertion is recorded until the assertion expires, in the
     /// database shared by every node; a second use is invalid_client. Runs last in client authentication, so an
-    /// assertion is only spent once the client has authenticated with it.
+    /// assertion is only spent once the client has authenticated with it. For client_credentials the record is
+    /// written with the access token's row (one transaction, <see cref="StoreClientCredentialsAccessToken"/>);
+    /// a replay to this node is refused here already.
     /// </summary>
     public sealed class RejectReplayedClientAssertion(AssertionReplayCache replay, IOptions<ClientAssertionOptions> options)
         : IOpenIddictServerHandler<ProcessAuthenticationContext>
@@ -353,16 +356,41 @@ public static class ClientAssertionHandlers
                 ? token.ValidTo : DateTime.MinValue;
             if (string.IsNullOrEmpty(jti) || string.IsNullOrEmpty(iss) || exp == DateTime.MinValue)
             {
-                // Only reachable if the assertion bypassed ResolveClientAssertionKeys (another token format).
+                // Only reachable if the assertion bypassed ValidateClientAssertionSignature (another token format).
                 context.Reject(Errors.InvalidClient, ClientAssertionErrors.MissingJti);
                 return;
             }
-            var until = new DateTimeOffset(DateTime.SpecifyKind(exp, DateTimeKind.Utc)) + options.Value.ClockSkew;
-            if (!await replay.TryUseAsync(iss, jti, until))
+            var key = AssertionReplayCache.KeyOf(iss, jti);
+            var until = (new DateTimeOffset(DateTime.SpecifyKind(exp, DateTimeKind.Utc)) + options.Value.ClockSkew).ToUnixTimeSeconds();
+            if (replay.SeenHere(key))
+                context.Reject(Errors.InvalidClient, ClientAssertionErrors.Replayed);
+            else if (StoreClientCredentialsAccessToken.WillStore(context))
+                context.Transaction.Properties[PendingClientAssertion.Property] = new PendingClientAssertion(key, until);
+            else if (!await replay.TryUseAsync(key, until))
                 context.Reject(Errors.InvalidClient, ClientAssertionErrors.Replayed);
         }
     }
 
+    /// <summary>
+    /// The safety net of the deferred record: if the access token's row was not written with the assertion's
+    /// jti (another configuration or step took over), the jti is recorded here before the response.
+    /// </summary>
+    public sealed class RecordDeferredClientAssertion(AssertionReplayCache replay) : IOpenIddictServerHandler<ProcessSignInContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
+            OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessSignInContext>()
+                .UseSingletonHandler<RecordDeferredClientAssertion>()
+                .SetOrder(GenerateAccessToken.Descriptor.Order + 500)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+        public async ValueTask HandleAsync(ProcessSignInContext context)
+        {
+            if (!context.Transaction.Properties.Remove(PendingClientAssertion.Property, out var value) || value is not PendingClientAssertion pending) return;
+            if (!await replay.TryUseAsync(pending.Key, pending.ExpiresAt))
+                context.Reject(Errors.InvalidClient, ClientAssertionErrors.Replayed);
+        }
+    }
 
     /// <summary>
     /// RFC 6749 §4.4.3: no refresh token for client_credentials. OpenIddict issues one when offline_access is

@@ -14,9 +14,15 @@ namespace Ignis.Server.Auth.ClientAuthentication;
 /// id (oi_tkn_id) as usual. Backend services are the clients that ask for tokens at a high rate, and each of
 /// their tokens needs this row only for revocation, so only their write is batched.
 /// </summary>
-public sealed class StoreClientCredentialsAccessToken(IOpenIddictApplicationManager applications, AuthWriteBatcher writer, TimeProvider clock)
+public sealed class StoreClientCredentialsAccessToken(
+    IOpenIddictApplicationManager applications, AuthWriteBatcher writer, AssertionReplayCache replay, TimeProvider clock)
     : IOpenIddictServerHandler<GenerateTokenContext>
 {
+    /// <summary>Whether this request's access token will be stored here (so its assertion's jti can be recorded with it).</summary>
+    public static bool WillStore(OpenIddictServerEvents.BaseContext context) =>
+        context.EndpointType == OpenIddictServerEndpointType.Token && context.Transaction.Request?.IsClientCredentialsGrantType() == true
+        && !context.Options.DisableTokenStorage && !context.Options.UseReferenceAccessTokens;
+
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
         OpenIddictServerHandlerDescriptor.CreateBuilder<GenerateTokenContext>()
             .AddFilter<OpenIddictServerHandlerFilters.RequireTokenStorageEnabled>()
@@ -43,10 +49,20 @@ public sealed class StoreClientCredentialsAccessToken(IOpenIddictApplicationMana
         var expires = context.Principal.GetExpirationDate()
             ?? throw new InvalidOperationException("A client_credentials access token has no expiration date.");
         var id = Guid.NewGuid().ToString();
+        var row = new TokenRow(id, applicationId, context.Principal.GetClaim(Claims.Subject), context.TokenType, created.UtcDateTime, expires.UtcDateTime);
         try
         {
-            await writer.InsertTokenAsync(new TokenRow(id, applicationId, context.Principal.GetClaim(Claims.Subject),
-                context.TokenType, created.UtcDateTime, expires.UtcDateTime));
+            // The assertion's jti and the token's row in one transaction: a replay gets no token and no row.
+            if (context.Transaction.Properties.Remove(PendingClientAssertion.Property, out var value) && value is PendingClientAssertion pending)
+            {
+                if (!await writer.TryUseJtiAndInsertTokenAsync(pending.Key, pending.ExpiresAt, clock.GetUtcNow().ToUnixTimeSeconds(), row))
+                {
+                    context.Reject(Errors.InvalidClient, ClientAssertionErrors.Replayed);
+                    return;
+                }
+                replay.Remember(pending.Key, pending.ExpiresAt);
+            }
+            else await writer.InsertTokenAsync(row);
         }
         catch (AuthWriteRefusedException)
         {
