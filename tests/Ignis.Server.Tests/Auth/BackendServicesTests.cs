@@ -137,7 +137,11 @@ public sealed class BackendServicesTests(BackendFixture fixture) : IClassFixture
         }
         (await SmartApp.IntrospectAsync(Server, token))["active"]!.GetValue<bool>().ShouldBeTrue();
 
-        // RFC 7009, the client authenticating with an assertion (aud: the token endpoint).
+        // RFC 7009, the client authenticating with an assertion (aud: the token endpoint, or the revocation endpoint itself).
+        var otherToken = (await BackendClients.TokenAsync(Server, new Assertion(key, clientId, Aud).Sign())).Body["access_token"].Str();
+        var revokeUrl = new Uri(Server.Origin, "/oauth/revoke").ToString();
+        (await BackendClients.RevokeAsync(Server, otherToken, new Assertion(key, clientId, revokeUrl).Sign())).Status.ShouldBe(200);
+        (await SmartApp.IntrospectAsync(Server, otherToken))["active"]!.GetValue<bool>().ShouldBeFalse();
         var revoke = await BackendClients.RevokeAsync(Server, token, new Assertion(key, clientId, Aud).Sign());
         revoke.Status.ShouldBe(200, revoke.Body.ToJsonString());
         (await SmartApp.IntrospectAsync(Server, token))["active"]!.GetValue<bool>().ShouldBeFalse();
@@ -533,5 +537,28 @@ public sealed class BackendServicesTests(BackendFixture fixture) : IClassFixture
         exchange.Status.ShouldBe(200, exchange.Body.ToJsonString());
         exchange.Body["patient"].Str().ShouldBe("alice");
         (await FhirGetAsync("Patient/alice", exchange.Body["access_token"].Str())).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+}
+
+/// <summary>The default jwks_uri re-fetch interval: assertions with made-up kids cannot make the server fetch in a loop.</summary>
+public sealed class JwksRefetchIntervalTests
+{
+    [Fact]
+    public async Task An_unknown_kid_right_after_a_fetch_does_not_fetch_again()
+    {
+        await using var server = await IgnisServer.StartAsync();
+        await using var jwks = await JwksHost.StartAsync();
+        var key = ClientKey.Create("ES384");
+        var url = jwks.Serve(ClientKey.Jwks(key), "max-age=3600");
+        var clientId = await BackendClients.RegisterAsync(server, jwksUri: url);
+        var aud = BackendClients.TokenEndpoint(server);
+        (await BackendClients.TokenAsync(server, new Assertion(key, clientId, aud).Sign())).Status.ShouldBe(200);
+
+        for (var i = 0; i < 5; i++)
+        {
+            var made = await BackendClients.TokenAsync(server, new Assertion(ClientKey.Create("ES384"), clientId, aud).Sign());
+            made.Body["error"].Str().ShouldBe(Errors.InvalidClient);
+        }
+        jwks.Fetches(url).ShouldBe(1);
     }
 }
