@@ -150,10 +150,6 @@ public static class BackendClients
         Action<OpenIddictApplicationDescriptor>? configure = null)
     {
         clientId ??= "backend-" + Guid.NewGuid().ToString("N")[..10];
-        // OpenIddict's own manager insists on a secret or inline keys; a jwks_uri client holds neither. Until the
-        // registration work's application manager (which accepts jwks_uri clients) is merged, such test clients
-        // carry a random secret nobody knows; token_endpoint_auth_method=private_key_jwt refuses it anyway.
-        if (jwks is null && jwksUri is not null && secret is null) secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24));
         var descriptor = new OpenIddictApplicationDescriptor
         {
             ClientId = clientId,
