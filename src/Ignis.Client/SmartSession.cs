@@ -95,16 +95,16 @@ public sealed class SmartSession : IAccessTokenSource
             }, timeout.Token).ConfigureAwait(false);
             if (response.IsError)
             {
-                if (response.ErrorType == ResponseErrorType.Protocol && response.Error is "invalid_grant")
+                if (IsProtocolError(response) && ErrorCode(response) is "invalid_grant")
                 {
                     // The refresh token is dead for good (expired, revoked, or rotated away): forget it.
                     await _client.TokenStore.DeleteAsync(Key, CancellationToken.None).ConfigureAwait(false);
                     throw new SignInRequiredException(
-                        $"The server no longer accepts the session of {Key.User} at {Key.FhirBaseUrl} ({response.Error}{(response.ErrorDescription is { Length: > 0 } d ? ": " + d : "")}); sign in again.",
-                        response.Error);
+                        $"The server no longer accepts the session of {Key.User} at {Key.FhirBaseUrl} ({ErrorCode(response)}{(response.ErrorDescription is { Length: > 0 } d ? ": " + d : "")}); sign in again.",
+                        ErrorCode(response));
                 }
-                if (response.ErrorType == ResponseErrorType.Protocol)
-                    throw new SmartAuthorizationException(response.Error ?? "error", response.ErrorDescription);
+                if (IsProtocolError(response))
+                    throw new SmartAuthorizationException(ErrorCode(response), response.ErrorDescription);
                 throw new HttpRequestException($"The token endpoint could not refresh the session: {response.Error}", response.Exception, response.HttpStatusCode);
             }
             var refreshed = SmartTokens.FromTokenResponse(response.Json!.Value, current, _client.Options.Time.GetUtcNow());
@@ -168,4 +168,14 @@ public sealed class SmartSession : IAccessTokenSource
         }
         return revoked;
     }
+
+    /// <summary>The <c>error</c> of an OAuth error answer (Duende gives the HTTP reason phrase for non-400 answers).</summary>
+    private static string ErrorCode(ProtocolResponse response) =>
+        response.Json is { ValueKind: JsonValueKind.Object } json && json.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String
+            ? e.GetString()! : response.Error ?? "error";
+
+    /// <summary>An OAuth error answer (RFC 6749 §5.2), whatever the status code (400, or 401 for a failed client authentication).</summary>
+    private static bool IsProtocolError(ProtocolResponse response) =>
+        response.ErrorType == ResponseErrorType.Protocol
+        || (response.Json is { ValueKind: JsonValueKind.Object } json && json.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String);
 }

@@ -29,6 +29,18 @@ public sealed class BackendServicesOptions
     /// <summary>The handler under discovery and token requests.</summary>
     public HttpMessageHandler? BackchannelHandler { get; set; }
 
+    /// <summary>
+    /// The <c>aud</c> of client assertions; null (the default) for the token endpoint URL, as SMART Backend Services
+    /// requires. Some OAuth servers want their issuer instead.
+    /// </summary>
+    public string? AssertionAudience { get; set; }
+
+    /// <summary>
+    /// The <c>typ</c> header of client assertions: <c>JWT</c>, as SMART Backend Services requires (servers following
+    /// draft-ietf-oauth-rfc7523bis may want <c>client-authentication+jwt</c>).
+    /// </summary>
+    public string AssertionType { get; set; } = "JWT";
+
     /// <summary>The clock.</summary>
     public TimeProvider Time { get; set; } = TimeProvider.System;
 }
@@ -120,7 +132,7 @@ public sealed class BackendServicesClient : IAccessTokenSource, IDisposable
         return handler.CreateToken(new SecurityTokenDescriptor
         {
             Issuer = Options.ClientId,
-            Audience = tokenEndpoint.AbsoluteUri,
+            Audience = Options.AssertionAudience ?? tokenEndpoint.AbsoluteUri,
             Claims = new Dictionary<string, object>
             {
                 ["sub"] = Options.ClientId,
@@ -129,7 +141,7 @@ public sealed class BackendServicesClient : IAccessTokenSource, IDisposable
             IssuedAt = now,
             Expires = now.AddMinutes(5),
             SigningCredentials = new SigningCredentials(Options.Key.SecurityKey, Options.Key.Algorithm),
-            TokenType = "JWT",
+            TokenType = Options.AssertionType,
         });
     }
 
@@ -155,8 +167,8 @@ public sealed class BackendServicesClient : IAccessTokenSource, IDisposable
             }, timeout.Token).ConfigureAwait(false);
             if (response.IsError)
             {
-                if (response.ErrorType == ResponseErrorType.Protocol)
-                    throw new SmartAuthorizationException(response.Error ?? "error", response.ErrorDescription);
+                if (IsProtocolError(response))
+                    throw new SmartAuthorizationException(ErrorCode(response), response.ErrorDescription);
                 throw new HttpRequestException($"The token endpoint could not be reached: {response.Error}", response.Exception, response.HttpStatusCode);
             }
             var json = response.Json!.Value;
@@ -182,4 +194,14 @@ public sealed class BackendServicesClient : IAccessTokenSource, IDisposable
 
     /// <inheritdoc />
     public void Dispose() => _http.Dispose();
+
+    /// <summary>The <c>error</c> of an OAuth error answer (Duende gives the HTTP reason phrase for non-400 answers).</summary>
+    private static string ErrorCode(ProtocolResponse response) =>
+        response.Json is { ValueKind: JsonValueKind.Object } json && json.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String
+            ? e.GetString()! : response.Error ?? "error";
+
+    /// <summary>An OAuth error answer (RFC 6749 §5.2), whatever the status code (400, or 401 for a failed client authentication).</summary>
+    private static bool IsProtocolError(ProtocolResponse response) =>
+        response.ErrorType == ResponseErrorType.Protocol
+        || (response.Json is { ValueKind: JsonValueKind.Object } json && json.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String);
 }
