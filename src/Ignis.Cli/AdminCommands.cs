@@ -1,0 +1,322 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Ignis.Fhir.Storage;
+using Ignis.Server.Auth;
+using Ignis.Server.Data;
+using Ignis.Server.Fhir;
+using Ignis.Server.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using OpenIddict.Abstractions;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Ignis.Cli;
+
+/// <summary>
+/// The server's own services over its database, built from the same configuration the server reads (appsettings.json,
+/// <c>Ignis__...</c> variables, <c>--data</c>, <c>--setting Key=Value</c>): users through ASP.NET Core Identity, clients
+/// through OpenIddict, revocation through <see cref="GrantRevocation"/>. Nothing listens.
+/// </summary>
+internal sealed class AdminHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private AdminHost(WebApplication app, AsyncServiceScope scope)
+    {
+        _app = app;
+        Scope = scope;
+    }
+
+    public AsyncServiceScope Scope { get; }
+    public IServiceProvider Services => Scope.ServiceProvider;
+    public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    public static WebApplication Build(string dataDirectory, string[] settings)
+    {
+        var args = new List<string> { "--data", dataDirectory, "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft=Warning" };
+        foreach (var setting in settings)
+        {
+            if (!setting.Contains('=')) throw new CliException(ExitCodes.Usage, $"--setting '{setting}' must be Key=Value, e.g. Ignis:Storage:ConnectionString=/srv/ignis.db");
+            args.Add("--" + setting);
+        }
+        var builder = WebApplication.CreateBuilder(CommandLine.Normalize([.. args]));
+        builder.AddIgnisHosting();
+        builder.Services.AddIgnisFhir();
+        builder.AddIgnisAuth();
+        return builder.Build();
+    }
+
+    /// <summary>Opens an existing database (upgrading its schema as the server does at start-up).</summary>
+    public static async Task<AdminHost> OpenAsync(string dataDirectory, string[] settings, CancellationToken ct)
+    {
+        var app = Build(dataDirectory, settings);
+        var path = app.Services.GetRequiredService<FhirDatabase>().Path;
+        if (!File.Exists(path))
+        {
+            await app.DisposeAsync();
+            throw new CliException(ExitCodes.Usage, $"no Ignis database at {Path.GetFullPath(path)}; pass --data DIR (the server's data folder), or create one with 'ignis db migrate --data DIR'");
+        }
+        await MigrateAsync(app, ct);
+        return new AdminHost(app, app.Services.CreateAsyncScope());
+    }
+
+    /// <summary>Creates or upgrades the FHIR schema and the auth tables; returns (FHIR version found, auth migrations applied).</summary>
+    public static async Task<(int From, int Applied)> MigrateAsync(WebApplication app, CancellationToken ct)
+    {
+        var from = app.Services.GetRequiredService<FhirDatabase>().Migrate();
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AuthDbContext>();
+        var pending = (await db.Database.GetPendingMigrationsAsync(ct)).Count();
+        if (pending > 0) await db.Database.MigrateAsync(ct);
+        return (from, pending);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Scope.DisposeAsync();
+        await _app.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
+}
+
+/// <summary>The admin commands: they work on an Ignis server's database (the server may be running).</summary>
+internal static class AdminCommands
+{
+    public static async Task<int> DbMigrateAsync(CliEnvironment env, string data, string[] settings, bool json, CancellationToken ct)
+    {
+        await using var app = AdminHost.Build(data, settings);
+        var path = Path.GetFullPath(app.Services.GetRequiredService<FhirDatabase>().Path);
+        var existed = File.Exists(path);
+        var (from, applied) = await AdminHost.MigrateAsync(app, ct);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (json)
+            Output.Json(env.Out, new JsonObject { ["database"] = path, ["created"] = !existed, ["fhirSchemaFrom"] = from, ["fhirSchema"] = FhirDatabase.LatestVersion, ["authMigrationsApplied"] = applied });
+        else
+            env.Out.WriteLine($"{(existed ? "Upgraded" : "Created")} {path}: FHIR schema {from} -> {FhirDatabase.LatestVersion}, {applied} auth migration(s) applied");
+        return ExitCodes.Ok;
+    }
+
+    // ---- users
+
+    public static async Task<int> UsersAddAsync(CliEnvironment env, string data, string[] settings, string name, string? password, bool passwordStdin,
+        string role, string? fhirUser, bool json, CancellationToken ct)
+    {
+        if (passwordStdin) password = (await env.In.ReadLineAsync(ct))?.TrimEnd('\r', '\n');
+        if (string.IsNullOrEmpty(password)) throw new CliException(ExitCodes.Usage, "give the password with --password or --password-stdin");
+        if (!IgnisRoles.All.Contains(role)) throw new CliException(ExitCodes.Usage, $"--role must be one of {string.Join(", ", IgnisRoles.All)}");
+        if (fhirUser is not null && !System.Text.RegularExpressions.Regex.IsMatch(fhirUser, "^(Patient|Practitioner|PractitionerRole|RelatedPerson|Person)/[A-Za-z0-9\\-.]{1,64}$"))
+            throw new CliException(ExitCodes.Usage, "--fhir-user must be a relative reference such as Patient/alice or Practitioner/carol");
+        await using var host = await AdminHost.OpenAsync(data, settings, ct);
+        var users = host.Get<UserManager<IgnisUser>>();
+        var roles = host.Get<RoleManager<IdentityRole>>();
+        if (!await roles.RoleExistsAsync(role)) Check(await roles.CreateAsync(new IdentityRole(role)), "the role");
+        var user = new IgnisUser { UserName = name, FhirUser = fhirUser };
+        Check(await users.CreateAsync(user, password), $"user {name}");
+        Check(await users.AddToRoleAsync(user, role), $"user {name}");
+        if (json) Output.Json(env.Out, new JsonObject { ["id"] = user.Id, ["name"] = name, ["role"] = role, ["fhirUser"] = fhirUser });
+        else env.Out.WriteLine($"Added user {name} ({role}{(fhirUser is null ? "" : ", " + fhirUser)})");
+        return ExitCodes.Ok;
+    }
+
+    public static async Task<int> UsersListAsync(CliEnvironment env, string data, string[] settings, bool json, CancellationToken ct)
+    {
+        await using var host = await AdminHost.OpenAsync(data, settings, ct);
+        var users = host.Get<UserManager<IgnisUser>>();
+        var rows = new List<(IgnisUser User, IList<string> Roles)>();
+        foreach (var user in await users.Users.OrderBy(u => u.UserName).ToListAsync(ct)) rows.Add((user, await users.GetRolesAsync(user)));
+        var now = DateTimeOffset.UtcNow;
+        string? Locked(IgnisUser u) => u.LockoutEnd is { } end && end > now ? (end.Year >= 9999 ? "yes" : "until " + end.ToString("u", CultureInfo.InvariantCulture)) : null;
+        if (json)
+            Output.Json(env.Out, new JsonArray([.. rows.Select(r => (JsonNode?)new JsonObject
+            {
+                ["id"] = r.User.Id, ["name"] = r.User.UserName, ["roles"] = new JsonArray([.. r.Roles.Select(x => (JsonNode?)x)]),
+                ["fhirUser"] = r.User.FhirUser, ["locked"] = Locked(r.User) is not null,
+            })]));
+        else
+            Output.Table(env.Out, ["name", "roles", "fhir user", "locked", "id"],
+                rows.Select(r => (IReadOnlyList<string?>)[r.User.UserName, string.Join(",", r.Roles), r.User.FhirUser, Locked(r.User) ?? "", r.User.Id]));
+        return ExitCodes.Ok;
+    }
+
+    public static async Task<int> UsersLockAsync(CliEnvironment env, string data, string[] settings, string name, bool unlock, bool json, CancellationToken ct)
+    {
+        await using var host = await AdminHost.OpenAsync(data, settings, ct);
+        var users = host.Get<UserManager<IgnisUser>>();
+        var user = await FindUserAsync(users, name);
+        long revoked = 0;
+        if (unlock)
+        {
+            Check(await users.SetLockoutEndDateAsync(user, null), $"user {name}");
+            Check(await users.ResetAccessFailedCountAsync(user), $"user {name}");
+        }
+        else
+        {
+            Check(await users.SetLockoutEnabledAsync(user, true), $"user {name}");
+            Check(await users.SetLockoutEndDateAsync(user, DateTimeOffset.MaxValue), $"user {name}");
+            // A locked account keeps no way in: its tokens and browser sessions end too.
+            revoked = await host.Get<GrantRevocation>().SignOutEverywhereAsync(user.Id, ct);
+        }
+        if (json) Output.Json(env.Out, new JsonObject { ["name"] = name, ["locked"] = !unlock, ["tokensRevoked"] = revoked });
+        else env.Out.WriteLine(unlock ? $"Unlocked user {name}" : $"Locked user {name}; revoked {revoked} token(s) and ended their sessions");
+        return ExitCodes.Ok;
+    }
+
+    public static async Task<int> UsersDeleteAsync(CliEnvironment env, string data, string[] settings, string name, bool json, CancellationToken ct)
+    {
+        await using var host = await AdminHost.OpenAsync(data, settings, ct);
+        var users = host.Get<UserManager<IgnisUser>>();
+        var user = await FindUserAsync(users, name);
+        var revoked = await host.Get<GrantRevocation>().SignOutEverywhereAsync(user.Id, ct);
+        Check(await users.DeleteAsync(user), $"user {name}");
+        if (json) Output.Json(env.Out, new JsonObject { ["name"] = name, ["deleted"] = true, ["tokensRevoked"] = revoked });
+        else env.Out.WriteLine($"Deleted user {name}; revoked {revoked} token(s)");
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<IgnisUser> FindUserAsync(UserManager<IgnisUser> users, string name) =>
+        await users.FindByNameAsync(name) ?? throw new CliException(ExitCodes.Refused, $"no user named {name}");
+
+    private static void Check(IdentityResult result, string what)
+    {
+        if (!result.Succeeded) throw new CliException(ExitCodes.Refused, $"{what}: {string.Join(" ", result.Errors.Select(e => e.Description))}");
+    }
+
+    // ---- clients
+
+    public static async Task<int> ClientsAddAsync(CliEnvironment env, string data, string[] settings, string clientId, string? name, bool isPublic,
+        string[] redirectUris, string? secret, string? jwksFile, string[] scopes, string[] grants, bool json, CancellationToken ct)
+    {
+        grants = grants.Length > 0 ? grants : isPublic ? ["authorization_code", "refresh_token"] : ["client_credentials"];
+        if (isPublic && (secret is not null || jwksFile is not null)) throw new CliException(ExitCodes.Usage, "a --public client has no --secret or --jwks");
+        if (!isPublic && secret is null && jwksFile is null) throw new CliException(ExitCodes.Usage, "a confidential client needs --secret or --jwks (or add --public)");
+        if (grants.Contains("authorization_code") && redirectUris.Length == 0) throw new CliException(ExitCodes.Usage, "authorization_code needs at least one --redirect-uri");
+        foreach (var g in grants)
+            if (g is not ("authorization_code" or "refresh_token" or "client_credentials")) throw new CliException(ExitCodes.Usage, $"--grant {g}: use authorization_code, refresh_token or client_credentials");
+        var uris = new List<Uri>();
+        foreach (var u in redirectUris)
+        {
+            if (!Uri.TryCreate(u, UriKind.Absolute, out var uri) || uri.Fragment.Length > 0) throw new CliException(ExitCodes.Usage, $"--redirect-uri {u} is not an absolute URI without a fragment");
+            uris.Add(uri);
+        }
+        var descriptor = new OpenIddictApplicationDescriptor
+        {
+            ClientId = clientId,
+            DisplayName = name ?? clientId,
+            ClientType = isPublic ? ClientTypes.Public : ClientTypes.Confidential,
+            ClientSecret = secret,
+            ConsentType = ConsentTypes.Explicit,
+        };
+        if (jwksFile is not null)
+        {
+            if (!File.Exists(jwksFile)) throw new CliException(ExitCodes.Usage, $"{jwksFile}: no such file");
+            try { descriptor.JsonWebKeySet = new Microsoft.IdentityModel.Tokens.JsonWebKeySet(await File.ReadAllTextAsync(jwksFile, ct)); }
+            catch (ArgumentException e) { throw new CliException(ExitCodes.Usage, $"{jwksFile}: not a JWK Set ({e.Message})"); }
+            descriptor.Properties[ClientProperties.TokenEndpointAuthMethod] = System.Text.Json.JsonSerializer.SerializeToElement("private_key_jwt");
+        }
+        // RFC 8252 §7.3: a native app's loopback redirect is registered without a port and matches any port.
+        if (uris.Count > 0 && uris.All(u => u.IsLoopback && u.Scheme == "http")) descriptor.ApplicationType = ApplicationTypes.Native;
+        foreach (var uri in uris) descriptor.RedirectUris.Add(uri);
+        descriptor.Permissions.Add(Permissions.Endpoints.Token);
+        descriptor.Permissions.Add(Permissions.Endpoints.Revocation);
+        if (grants.Contains("authorization_code"))
+        {
+            descriptor.Permissions.Add(Permissions.Endpoints.Authorization);
+            descriptor.Permissions.Add(Permissions.Endpoints.EndSession);
+            descriptor.Permissions.Add(Permissions.GrantTypes.AuthorizationCode);
+            descriptor.Permissions.Add(Permissions.ResponseTypes.Code);
+            if (isPublic) descriptor.Requirements.Add(Requirements.Features.ProofKeyForCodeExchange);
+        }
+        if (grants.Contains("refresh_token")) descriptor.Permissions.Add(Permissions.GrantTypes.RefreshToken);
+        if (grants.Contains("client_credentials"))
+        {
+            if (isPublic) throw new CliException(ExitCodes.Usage, "client_credentials needs a confidential client (--secret or --jwks)");
+            descriptor.Permissions.Add(Permissions.GrantTypes.ClientCredentials);
+            descriptor.Permissions.Add(Permissions.Endpoints.Introspection);
+        }
+        foreach (var scope in scopes.SelectMany(s => s.Split(' ', StringSplitOptions.RemoveEmptyEntries))) descriptor.Permissions.Add(Permissions.Prefixes.Scope + scope);
+
+        await using var host = await AdminHost.OpenAsync(data, settings, ct);
+        var applications = host.Get<IOpenIddictApplicationManager>();
+        if (await applications.FindByClientIdAsync(clientId, ct) is not null) throw new CliException(ExitCodes.Refused, $"a client {clientId} exists already");
+        try
+        {
+            await applications.CreateAsync(descriptor, ct);
+        }
+        catch (OpenIddictExceptions.ValidationException e)
+        {
+            throw new CliException(ExitCodes.Refused, $"client {clientId}: {string.Join(" ", e.Results.Select(r => r.ErrorMessage))}");
+        }
+        if (json) Output.Json(env.Out, new JsonObject { ["clientId"] = clientId, ["type"] = descriptor.ClientType, ["grants"] = new JsonArray([.. grants.Select(g => (JsonNode?)g)]) });
+        else env.Out.WriteLine($"Added {(isPublic ? "public" : "confidential")} client {clientId} ({string.Join(", ", grants)})");
+        return ExitCodes.Ok;
+    }
+
+    public static async Task<int> ClientsListAsync(CliEnvironment env, string data, string[] settings, bool json, CancellationToken ct)
+    {
+        await using var host = await AdminHost.OpenAsync(data, settings, ct);
+        var applications = host.Get<IOpenIddictApplicationManager>();
+        var rows = new List<(string Id, string? Name, string? Type, string[] Grants, string[] Redirects, string[] Scopes)>();
+        await foreach (var app in applications.ListAsync(count: null, offset: null, ct))
+        {
+            var permissions = await applications.GetPermissionsAsync(app, ct);
+            rows.Add((
+                (await applications.GetClientIdAsync(app, ct))!,
+                await applications.GetDisplayNameAsync(app, ct),
+                await applications.GetClientTypeAsync(app, ct),
+                [.. permissions.Where(p => p.StartsWith(Permissions.Prefixes.GrantType, StringComparison.Ordinal)).Select(p => p[Permissions.Prefixes.GrantType.Length..])],
+                [.. (await applications.GetRedirectUrisAsync(app, ct)).Select(u => u.ToString())],
+                [.. permissions.Where(p => p.StartsWith(Permissions.Prefixes.Scope, StringComparison.Ordinal)).Select(p => p[Permissions.Prefixes.Scope.Length..])]));
+        }
+        rows.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
+        if (json)
+            Output.Json(env.Out, new JsonArray([.. rows.Select(r => (JsonNode?)new JsonObject
+            {
+                ["clientId"] = r.Id, ["name"] = r.Name, ["type"] = r.Type,
+                ["grants"] = new JsonArray([.. r.Grants.Select(x => (JsonNode?)x)]),
+                ["redirectUris"] = new JsonArray([.. r.Redirects.Select(x => (JsonNode?)x)]),
+                ["scopes"] = new JsonArray([.. r.Scopes.Select(x => (JsonNode?)x)]),
+            })]));
+        else
+            Output.Table(env.Out, ["client id", "name", "type", "grants", "redirect uris"],
+                rows.Select(r => (IReadOnlyList<string?>)[r.Id, r.Name, r.Type, string.Join(",", r.Grants), string.Join(" ", r.Redirects)]));
+        return ExitCodes.Ok;
+    }
+
+    public static async Task<int> ClientsDeleteAsync(CliEnvironment env, string data, string[] settings, string clientId, bool json, CancellationToken ct)
+    {
+        await using var host = await AdminHost.OpenAsync(data, settings, ct);
+        var applications = host.Get<IOpenIddictApplicationManager>();
+        var application = await applications.FindByClientIdAsync(clientId, ct) ?? throw new CliException(ExitCodes.Refused, $"no client {clientId}");
+        var revoked = await host.Get<GrantRevocation>().RevokeClientAsync(clientId, ct);
+        await applications.DeleteAsync(application, ct);
+        if (json) Output.Json(env.Out, new JsonObject { ["clientId"] = clientId, ["deleted"] = true, ["tokensRevoked"] = revoked });
+        else env.Out.WriteLine($"Deleted client {clientId}; revoked {revoked} token(s)");
+        return ExitCodes.Ok;
+    }
+
+    // ---- keys
+
+    public static async Task<int> KeysRotateAsync(CliEnvironment env, string data, string[] settings, int keep, bool json, CancellationToken ct)
+    {
+        await using var app = AdminHost.Build(data, settings);
+        var ignis = app.Services.GetRequiredService<IOptions<IgnisOptions>>().Value;
+        var auth = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
+        var directory = Path.GetFullPath(auth.KeyDirectory ?? Path.Combine(ignis.DataDirectory, "keys"));
+        if (!File.Exists(Path.Combine(directory, "signing-rsa.pem")))
+            throw new CliException(ExitCodes.Usage, $"no signing key in {directory}; pass the server's --data DIR (keys are made at the server's first start)");
+        var (old, fresh, deleted) = SigningKeys.Rotate(directory, keep);
+        await Task.CompletedTask;
+        if (json)
+            Output.Json(env.Out, new JsonObject { ["keyDirectory"] = directory, ["retiredKeyId"] = old, ["newKeyId"] = fresh, ["deleted"] = new JsonArray([.. deleted.Select(d => (JsonNode?)d)]) });
+        else
+        {
+            env.Out.WriteLine($"New signing key {fresh} in {directory}; {old} is retired (still published and accepted).");
+            if (deleted.Count > 0) env.Out.WriteLine($"Deleted older retired keys: {string.Join(", ", deleted)}");
+            env.Out.WriteLine("Restart the server (every node) to sign with the new key.");
+        }
+        return ExitCodes.Ok;
+    }
+}
