@@ -46,12 +46,7 @@ internal static class ImportCommand
             {
                 ct.ThrowIfCancellationRequested();
                 var batch = items.Skip(state.Next).Take(batchSize).ToList();
-                var entries = new JsonArray();
-                foreach (var item in batch.Where(i => i.Resource is not null)) entries.Add(Entry(item.Resource!));
-                var results = entries.Count == 0 ? [] : ((await Fhir.SendAsync(http, HttpMethod.Post, "", new JsonObject
-                {
-                    ["resourceType"] = "Bundle", ["type"] = "batch", ["entry"] = entries,
-                }, ct))?["entry"] as JsonArray ?? []).ToList();
+                var results = await SendBatchAsync(http, batch, ct);
                 int imported = 0, failed = 0, r = 0;
                 await using (var errors = new StreamWriter(errorsPath, append: true))
                 {
@@ -64,7 +59,7 @@ internal static class ImportCommand
                             var outcome = results.ElementAtOrDefault(r)?["response"]?["outcome"];
                             r++;
                             if (!status.StartsWith('2'))
-                                problem = $"{status}: {(outcome is null ? "" : Fhir.Diagnostics(outcome.ToJsonString()))}".TrimEnd(' ', ':');
+                                problem = outcome is null ? status : $"{status}: {Fhir.Diagnostics(outcome.ToJsonString())}";
                         }
                         if (problem is null) { imported++; continue; }
                         failed++;
@@ -88,6 +83,43 @@ internal static class ImportCommand
         }, ct);
 
     private sealed record Item(int Position, JsonObject? Resource, string? Problem);
+
+    /// <summary>
+    /// Sends the batch's resources as one batch Bundle and returns its response entries in order. A server that refuses
+    /// the Bundle as a whole (one unparseable resource makes the Bundle unparseable) gets them one by one instead, so
+    /// only the bad ones fail.
+    /// </summary>
+    private static async Task<List<JsonNode?>> SendBatchAsync(HttpClient http, List<Item> batch, CancellationToken ct)
+    {
+        var resources = batch.Where(i => i.Resource is not null).Select(i => i.Resource!).ToList();
+        if (resources.Count == 0) return [];
+        try
+        {
+            var response = await Fhir.SendAsync(http, HttpMethod.Post, "", new JsonObject
+            {
+                ["resourceType"] = "Bundle", ["type"] = "batch", ["entry"] = new JsonArray([.. resources.Select(r => (JsonNode?)Entry(r))]),
+            }, ct);
+            return [.. response?["entry"] as JsonArray ?? []];
+        }
+        catch (CliException e) when (e.ExitCode == ExitCodes.Refused && resources.Count > 1)
+        {
+            var results = new List<JsonNode?>();
+            foreach (var resource in resources)
+            {
+                var entry = Entry(resource);
+                try
+                {
+                    await Fhir.SendAsync(http, HttpMethod.Parse(Output.Str(entry["request"]!["method"])!), Output.Str(entry["request"]!["url"])!, resource, ct, "return=minimal");
+                    results.Add(new JsonObject { ["response"] = new JsonObject { ["status"] = "200" } });
+                }
+                catch (CliException one) when (one.ExitCode == ExitCodes.Refused)
+                {
+                    results.Add(new JsonObject { ["response"] = new JsonObject { ["status"] = one.Message } });
+                }
+            }
+            return results;
+        }
+    }
 
     private static List<Item> Read(string file, out JsonObject? transaction)
     {

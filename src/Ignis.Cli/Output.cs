@@ -125,7 +125,7 @@ internal static class Fhir
     {
         var detail = Diagnostics(body);
         var code = (int)status;
-        var message = $"{method} {url}: {code} {ReasonPhrase(status)}{(detail is null ? "" : ": " + detail)}";
+        var message = $"{method} {(url.Length == 0 ? "[base]" : url)}: {code} {ReasonPhrase(status)}{(detail is null ? "" : ": " + detail)}";
         return new CliException(code == 401 ? ExitCodes.SignInRequired : code is >= 400 and < 500 ? ExitCodes.Refused : ExitCodes.Failed, message);
     }
 
