@@ -34,6 +34,8 @@ internal sealed class AdminHost : IAsyncDisposable
     public IServiceProvider Services => Scope.ServiceProvider;
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 
+    public AsyncServiceScope NewScope() => _app.Services.CreateAsyncScope();
+
     public static WebApplication Build(string dataDirectory, string[] settings)
     {
         var args = new List<string> { "--data", dataDirectory, "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft=Warning" };
@@ -289,9 +291,14 @@ internal static class AdminCommands
     {
         await using var host = await AdminHost.OpenAsync(data, settings, ct);
         var applications = host.Get<IOpenIddictApplicationManager>();
-        var application = await applications.FindByClientIdAsync(clientId, ct) ?? throw new CliException(ExitCodes.Refused, $"no client {clientId}");
+        _ = await applications.FindByClientIdAsync(clientId, ct) ?? throw new CliException(ExitCodes.Refused, $"no client {clientId}");
         var revoked = await host.Get<GrantRevocation>().RevokeClientAsync(clientId, ct);
-        await applications.DeleteAsync(application, ct);
+        // A fresh unit of work: the revocation changed rows the first one still tracks with their old concurrency stamps.
+        await using (var fresh = host.NewScope())
+        {
+            var manager = fresh.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+            await manager.DeleteAsync((await manager.FindByClientIdAsync(clientId, ct))!, ct);
+        }
         if (json) Output.Json(env.Out, new JsonObject { ["clientId"] = clientId, ["deleted"] = true, ["tokensRevoked"] = revoked });
         else env.Out.WriteLine($"Deleted client {clientId}; revoked {revoked} token(s)");
         return ExitCodes.Ok;
