@@ -42,6 +42,7 @@ internal static class AppCommands
     private static void Describe(CliEnvironment env, SmartSession session, bool json)
     {
         var t = session.Tokens;
+        var keyLocation = (CliProfile.Store(env) as Ignis.Client.Storage.EncryptedFileTokenStore)?.KeyDescription;
         if (json)
         {
             Output.Json(env.Out, new JsonObject
@@ -57,6 +58,7 @@ internal static class AppCommands
                 ["scopes"] = new JsonArray([.. t.Scopes.Select(s => (JsonNode?)s)]),
                 ["accessTokenExpiresAt"] = t.ExpiresAt?.ToString("O"),
                 ["refreshToken"] = t.RefreshToken is not null,
+                ["tokenStoreKey"] = keyLocation,
             });
             return;
         }
@@ -72,6 +74,7 @@ internal static class AppCommands
             ("scopes", t.Scope),
             ("access token expires", t.ExpiresAt?.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss zzz")),
             ("refresh token", t.RefreshToken is null ? "no (sign in again when the access token expires)" : "yes (kept encrypted)"),
+            ("token store key", keyLocation),
         ]);
     }
 

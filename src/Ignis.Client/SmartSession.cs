@@ -111,7 +111,17 @@ public sealed class SmartSession : IAccessTokenSource
             if (refreshed.IdToken != current.IdToken && refreshed.IdToken is { } idToken)
                 refreshed = refreshed with { IdTokenClaims = SmartClient.PayloadOf(idToken) };
             // The rotated refresh token is the only way back in: it is on disk before any request uses the new access token.
-            await _client.TokenStore.SaveAsync(Key, refreshed, CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await _client.TokenStore.SaveAsync(Key, refreshed, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch
+            {
+                // The server has already rotated the old one away: keep the new tokens in memory (the next refresh saves
+                // again) and let the caller know this request did not go out.
+                lock (_gate) _tokens = refreshed;
+                throw;
+            }
             lock (_gate) _tokens = refreshed;
             TokensRefreshed?.Invoke(refreshed);
             return refreshed;

@@ -104,10 +104,16 @@ public sealed class TokenStoreTests(DemoServerFixture fixture) : IClassFixture<D
         sdk.Store.BeforeReplace = null;
         var stored = await sdk.Store.LoadAsync(session.Key);
         stored!.RefreshToken.ShouldBe(before.RefreshToken);
+        // The process still holds the rotated token, and the next refresh saves its successor.
+        var rotated = session.Tokens.RefreshToken;
+        rotated.ShouldNotBe(before.RefreshToken);
+        await session.RefreshAsync();
+        var after = (await sdk.Store.LoadAsync(session.Key))!.RefreshToken;
+        after.ShouldBe(session.Tokens.RefreshToken);
         Directory.GetFiles(sdk.StoreDirectory, "*.tmp").ShouldBeEmpty();
         // A file left half-written by a real crash (no cleanup) is ignored too.
         await File.WriteAllBytesAsync(sdk.Store.PathOf(session.Key) + ".0badc0ffee00.tmp", [1, 2, 3]);
-        (await sdk.Store.LoadAsync(session.Key))!.RefreshToken.ShouldBe(before.RefreshToken);
+        (await sdk.Store.LoadAsync(session.Key))!.RefreshToken.ShouldBe(after);
         (await sdk.Store.ListAsync()).ShouldBe([session.Key]);
     }
 
