@@ -135,11 +135,11 @@ internal static class AdminCommands
             Output.Json(env.Out, new JsonArray([.. rows.Select(r => (JsonNode?)new JsonObject
             {
                 ["id"] = r.User.Id, ["name"] = r.User.UserName, ["roles"] = new JsonArray([.. r.Roles.Select(x => (JsonNode?)x)]),
-                ["fhirUser"] = r.User.FhirUser, ["locked"] = Locked(r.User) is not null,
+                ["fhirUser"] = r.User.FhirUser, ["active"] = r.User.Active, ["locked"] = Locked(r.User) is not null,
             })]));
         else
-            Output.Table(env.Out, ["name", "roles", "fhir user", "locked", "id"],
-                rows.Select(r => (IReadOnlyList<string?>)[r.User.UserName, string.Join(",", r.Roles), r.User.FhirUser, Locked(r.User) ?? "", r.User.Id]));
+            Output.Table(env.Out, ["name", "roles", "fhir user", "active", "locked", "id"],
+                rows.Select(r => (IReadOnlyList<string?>)[r.User.UserName, string.Join(",", r.Roles), r.User.FhirUser, r.User.Active ? "yes" : "no", Locked(r.User) ?? "", r.User.Id]));
         return ExitCodes.Ok;
     }
 
