@@ -16,6 +16,8 @@ internal static class AppCommands
         IBrowserLauncher? browser = noBrowser
             ? new CallbackBrowserLauncher((url, _) => { env.Error.WriteLine($"Open this address in a browser on this machine to sign in:\n{url}"); return Task.CompletedTask; })
             : null;
+        // An EHR launch needs the launch scope to receive the EHR's context.
+        if (launch is not null && scope is null) scope = CliDefaults.Scope + " launch";
         var profile = new CliProfile(server, user ?? "", clientId);
         using var client = profile.Client(env, browser, scope);
         if (!noBrowser) env.Error.WriteLine($"Opening the browser to sign in to {server} ...");
