@@ -8,19 +8,32 @@ namespace Ignis.Cli;
 internal static class AppCommands
 {
     public static async Task<int> LoginAsync(CliEnvironment env, string fhirBase, string clientId, string? scope, string? user, string? launch,
-        bool noBrowser, bool json, CancellationToken ct)
+        bool noBrowser, TimeSpan timeout, bool json, CancellationToken ct)
     {
         string server;
         try { server = SmartConfiguration.NormalizeBase(fhirBase); }
         catch (ArgumentException e) { throw new CliException(ExitCodes.Usage, e.Message); }
-        IBrowserLauncher? browser = noBrowser
-            ? new CallbackBrowserLauncher((url, _) => { env.Error.WriteLine($"Open this address in a browser on this machine to sign in:\n{url}"); return Task.CompletedTask; })
-            : null;
+        IBrowserLauncher browser = noBrowser
+            ? new CallbackBrowserLauncher((url, _) => { env.Error.WriteLine($"Open this address in a browser on this machine to sign in:\n{url.AbsoluteUri}"); return Task.CompletedTask; })
+            : new CallbackBrowserLauncher(async (url, ct) =>
+            {
+                env.Error.WriteLine($"Opening the browser to sign in to {server} ...");
+                try
+                {
+                    await (env.Browser ?? new SystemBrowserLauncher()).LaunchAsync(url, ct);
+                    env.Error.WriteLine($"If no browser opened, open this address on this machine:\n{url.AbsoluteUri}");
+                }
+                catch (SmartClientException)
+                {
+                    // No browser here (a server, an SSH session): the listener keeps waiting for whoever opens the address.
+                    env.Error.WriteLine($"No browser could be started. Open this address in a browser on this machine to sign in:\n{url.AbsoluteUri}");
+                }
+            });
         // An EHR launch needs the launch scope to receive the EHR's context.
         if (launch is not null && scope is null) scope = CliDefaults.Scope + " launch";
         var profile = new CliProfile(server, user ?? "", clientId);
         using var client = profile.Client(env, browser, scope);
-        if (!noBrowser) env.Error.WriteLine($"Opening the browser to sign in to {server} ...");
+        client.Options.LoginTimeout = timeout;
         SmartSession session;
         try
         {

@@ -55,12 +55,13 @@ public static class CliApp
         var user = new Option<string?>("--user") { Description = "Save the session under this name (default: the id token's subject)" };
         var launch = new Option<string?>("--launch") { Description = "The launch id of an EHR launch" };
         var noBrowser = new Option<bool>("--no-browser") { Description = "Print the sign-in address instead of opening a browser" };
+        var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the sign-in to finish", DefaultValueFactory = _ => 300 };
         var login = new Command("login", "Sign in to a SMART server in the browser and keep the session (encrypted) for the other commands")
         {
-            fhirBase, clientId, scope, user, launch, noBrowser,
+            fhirBase, clientId, scope, user, launch, noBrowser, timeout,
         };
         login.SetAction((r, ct) => AppCommands.LoginAsync(env, r.GetValue(fhirBase)!, r.GetValue(clientId)!, r.GetValue(scope), r.GetValue(user),
-            r.GetValue(launch), r.GetValue(noBrowser), r.GetValue(json), ct));
+            r.GetValue(launch), r.GetValue(noBrowser), TimeSpan.FromSeconds(Math.Max(1, r.GetValue(timeout))), r.GetValue(json), ct));
         root.Subcommands.Add(login);
 
         var whoami = new Command("whoami", "Show the signed-in user, the launch context and the scopes");

@@ -41,6 +41,37 @@ public sealed class CliAppTests(DemoServerFixture fixture, ChromiumFixture chrom
     }
 
     [Fact]
+    public async Task Login_with_no_browser_prints_the_address_and_completes_when_a_person_opens_it()
+    {
+        var person = new FormBrowserLauncher(Server, "dave", "dave-demo-pass");
+        var watcher = new AddressWatcher(person);
+        using var cli = new CliRunner { ErrorWriter = () => watcher };
+
+        var result = await cli.RunAsync("login", Server.FhirBase, "--no-browser", "--timeout", "30", "--scope", "openid fhirUser launch/patient patient/*.rs");
+
+        (watcher.Opened is not null).ShouldBeTrue(result.Error);
+        await watcher.Opened!;
+        var login = result.ShouldSucceed();
+        login.Error.ShouldContain("Open this address in a browser on this machine to sign in:");
+        person.AuthorizeUrl.ShouldNotBeNull();
+        person.CallbackText.ShouldContain("You can close this tab and return to the ignis command line");
+        (await cli.RunAsync("whoami", "--json")).ShouldSucceed().Json["patient"]!.GetValue<string>().ShouldBe("dave");
+    }
+
+    /// <summary>Standard error as a person reads it: when the sign-in address appears, they open it.</summary>
+    private sealed class AddressWatcher(FormBrowserLauncher person) : StringWriter
+    {
+        public override void WriteLine(string? value)
+        {
+            base.WriteLine(value);
+            var match = System.Text.RegularExpressions.Regex.Match(value ?? "", @"http://\S+/oauth/authorize\S*");
+            if (match.Success) Opened = Task.Run(() => person.LaunchAsync(new Uri(match.Value), CancellationToken.None));
+        }
+
+        public Task? Opened { get; private set; }
+    }
+
+    [Fact]
     public async Task A_clinician_gets_searches_puts_deletes_and_logs_out_and_the_server_revokes_the_session()
     {
         using var cli = await SignedInAsync("carol");

@@ -17,12 +17,15 @@ public sealed class CliRunner : IDisposable
     public Func<HttpMessageHandler>? HttpHandler { get; set; }
     public string Input { get; set; } = "";
 
+    /// <summary>Where standard error goes (default: a fresh StringWriter per run).</summary>
+    public Func<StringWriter>? ErrorWriter { get; set; }
+
     public async Task<CliResult> RunAsync(params string[] args) => await RunAsync(CancellationToken.None, args);
 
     public async Task<CliResult> RunAsync(CancellationToken cancellationToken, params string[] args)
     {
         var output = new StringWriter();
-        var error = new StringWriter();
+        var error = ErrorWriter?.Invoke() ?? new StringWriter();
         var env = new CliEnvironment
         {
             Out = output, Error = error, In = new StringReader(Input), Home = Home, Browser = Browser, HttpHandler = HttpHandler,
