@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Ignis.Fhir.Storage;
 using Ignis.Server.Auth;
+using Ignis.Server.Auth.Clients;
 using Ignis.Server.Data;
 using Ignis.Server.Fhir;
 using Ignis.Server.Hosting;
@@ -188,119 +189,94 @@ internal static class AdminCommands
 
     // ---- clients
 
-    public static async Task<int> ClientsAddAsync(CliEnvironment env, string data, string[] settings, string clientId, string? name, bool isPublic,
-        string[] redirectUris, string? secret, string? jwksFile, string[] scopes, string[] grants, bool json, CancellationToken ct)
+    public static async Task<int> ClientsAddAsync(CliEnvironment env, string data, string[] settings, string name, bool isPublic,
+        string[] redirectUris, bool secret, string? jwksFile, string? jwksUri, string[] scopes, string[] grants, string? launchUri, bool json, CancellationToken ct)
     {
-        grants = grants.Length > 0 ? grants : isPublic ? ["authorization_code", "refresh_token"] : ["client_credentials"];
-        if (isPublic && (secret is not null || jwksFile is not null)) throw new CliException(ExitCodes.Usage, "a --public client has no --secret or --jwks");
-        if (!isPublic && secret is null && jwksFile is null) throw new CliException(ExitCodes.Usage, "a confidential client needs --secret or --jwks (or add --public)");
-        if (grants.Contains("authorization_code") && redirectUris.Length == 0) throw new CliException(ExitCodes.Usage, "authorization_code needs at least one --redirect-uri");
-        foreach (var g in grants)
-            if (g is not ("authorization_code" or "refresh_token" or "client_credentials")) throw new CliException(ExitCodes.Usage, $"--grant {g}: use authorization_code, refresh_token or client_credentials");
-        var uris = new List<Uri>();
-        foreach (var u in redirectUris)
-        {
-            if (!Uri.TryCreate(u, UriKind.Absolute, out var uri) || uri.Fragment.Length > 0) throw new CliException(ExitCodes.Usage, $"--redirect-uri {u} is not an absolute URI without a fragment");
-            uris.Add(uri);
-        }
-        var descriptor = new OpenIddictApplicationDescriptor
-        {
-            ClientId = clientId,
-            DisplayName = name ?? clientId,
-            ClientType = isPublic ? ClientTypes.Public : ClientTypes.Confidential,
-            ClientSecret = secret,
-            ConsentType = ConsentTypes.Explicit,
-        };
+        if (new[] { isPublic, secret, jwksFile is not null || jwksUri is not null }.Count(b => b) != 1)
+            throw new CliException(ExitCodes.Usage, "say how the client authenticates: --public (none, PKCE), --secret (a generated client secret), or --jwks FILE / --jwks-uri URL (private_key_jwt)");
+        JsonObject? jwks = null;
         if (jwksFile is not null)
         {
             if (!File.Exists(jwksFile)) throw new CliException(ExitCodes.Usage, $"{jwksFile}: no such file");
-            try { descriptor.JsonWebKeySet = new Microsoft.IdentityModel.Tokens.JsonWebKeySet(await File.ReadAllTextAsync(jwksFile, ct)); }
-            catch (ArgumentException e) { throw new CliException(ExitCodes.Usage, $"{jwksFile}: not a JWK Set ({e.Message})"); }
-            descriptor.Properties[ClientProperties.TokenEndpointAuthMethod] = System.Text.Json.JsonSerializer.SerializeToElement("private_key_jwt");
+            try { jwks = JsonNode.Parse(await File.ReadAllTextAsync(jwksFile, ct)) as JsonObject; }
+            catch (System.Text.Json.JsonException e) { throw new CliException(ExitCodes.Usage, $"{jwksFile}: not JSON ({e.Message})"); }
+            if (jwks is null) throw new CliException(ExitCodes.Usage, $"{jwksFile}: not a JWK Set");
         }
-        // RFC 8252 §7.3: a native app's loopback redirect is registered without a port and matches any port.
-        if (uris.Count > 0 && uris.All(u => u.IsLoopback && u.Scheme == "http")) descriptor.ApplicationType = ApplicationTypes.Native;
-        foreach (var uri in uris) descriptor.RedirectUris.Add(uri);
-        descriptor.Permissions.Add(Permissions.Endpoints.Token);
-        descriptor.Permissions.Add(Permissions.Endpoints.Revocation);
-        if (grants.Contains("authorization_code"))
+        var metadata = new ClientMetadata
         {
-            descriptor.Permissions.Add(Permissions.Endpoints.Authorization);
-            descriptor.Permissions.Add(Permissions.Endpoints.EndSession);
-            descriptor.Permissions.Add(Permissions.GrantTypes.AuthorizationCode);
-            descriptor.Permissions.Add(Permissions.ResponseTypes.Code);
-            if (isPublic) descriptor.Requirements.Add(Requirements.Features.ProofKeyForCodeExchange);
-        }
-        if (grants.Contains("refresh_token")) descriptor.Permissions.Add(Permissions.GrantTypes.RefreshToken);
-        if (grants.Contains("client_credentials"))
-        {
-            if (isPublic) throw new CliException(ExitCodes.Usage, "client_credentials needs a confidential client (--secret or --jwks)");
-            descriptor.Permissions.Add(Permissions.GrantTypes.ClientCredentials);
-            descriptor.Permissions.Add(Permissions.Endpoints.Introspection);
-        }
-        foreach (var scope in scopes.SelectMany(s => s.Split(' ', StringSplitOptions.RemoveEmptyEntries))) descriptor.Permissions.Add(Permissions.Prefixes.Scope + scope);
+            ClientName = name,
+            RedirectUris = redirectUris,
+            GrantTypes = grants.Length > 0 ? grants : isPublic ? ["authorization_code", "refresh_token"] : ["client_credentials"],
+            TokenEndpointAuthMethod = isPublic ? ClientMetadataValidator.AuthNone
+                : secret ? ClientMetadataValidator.AuthSecretBasic : ClientMetadataValidator.AuthPrivateKeyJwt,
+            Scope = scopes.Length > 0 ? string.Join(' ', scopes.SelectMany(x => x.Split(' ', StringSplitOptions.RemoveEmptyEntries))) : null,
+            Jwks = jwks,
+            JwksUri = jwksUri,
+            LaunchUri = launchUri,
+        };
 
         await using var host = await AdminHost.OpenAsync(data, settings, ct);
-        var applications = host.Get<IOpenIddictApplicationManager>();
-        if (await applications.FindByClientIdAsync(clientId, ct) is not null) throw new CliException(ExitCodes.Refused, $"a client {clientId} exists already");
-        try
+        // The same registry as RFC 7591 registration and the portals, acting as an administrator: no approval needed.
+        var result = await host.Get<ClientRegistry>().RegisterAsync(metadata, new Registrant(RegistrantKind.Administrator), ct);
+        if (!result.Succeeded) throw new CliException(ExitCodes.Refused, $"{result.Error!.Code}: {result.Error.Description}");
+        var client = result.Client!;
+        if (json)
+            Output.Json(env.Out, new JsonObject
+            {
+                ["clientId"] = client.ClientId, ["name"] = client.Metadata.ClientName, ["status"] = client.Status.ToString(),
+                ["tokenEndpointAuthMethod"] = client.Metadata.TokenEndpointAuthMethod,
+                ["grants"] = new JsonArray([.. client.Metadata.GrantTypes!.Select(g => (JsonNode?)g)]),
+                ["scope"] = client.Metadata.Scope,
+                ["clientSecret"] = result.ClientSecret,
+                ["registrationAccessToken"] = result.RegistrationAccessToken,
+            });
+        else
         {
-            await applications.CreateAsync(descriptor, ct);
+            Output.Fields(env.Out,
+            [
+                ("client id", client.ClientId),
+                ("name", client.Metadata.ClientName),
+                ("authentication", client.Metadata.TokenEndpointAuthMethod),
+                ("grants", string.Join(", ", client.Metadata.GrantTypes!)),
+                ("scope", client.Metadata.Scope),
+                ("redirect uris", string.Join(" ", client.Metadata.RedirectUris)),
+                ("status", client.Status.ToString()),
+                ("client secret", result.ClientSecret is null ? null : result.ClientSecret + "  (shown once: store it now)"),
+            ]);
         }
-        catch (OpenIddictExceptions.ValidationException e)
-        {
-            throw new CliException(ExitCodes.Refused, $"client {clientId}: {string.Join(" ", e.Results.Select(r => r.ErrorMessage))}");
-        }
-        if (json) Output.Json(env.Out, new JsonObject { ["clientId"] = clientId, ["type"] = descriptor.ClientType, ["grants"] = new JsonArray([.. grants.Select(g => (JsonNode?)g)]) });
-        else env.Out.WriteLine($"Added {(isPublic ? "public" : "confidential")} client {clientId} ({string.Join(", ", grants)})");
         return ExitCodes.Ok;
     }
 
     public static async Task<int> ClientsListAsync(CliEnvironment env, string data, string[] settings, bool json, CancellationToken ct)
     {
         await using var host = await AdminHost.OpenAsync(data, settings, ct);
-        var applications = host.Get<IOpenIddictApplicationManager>();
-        var rows = new List<(string Id, string? Name, string? Type, string[] Grants, string[] Redirects, string[] Scopes)>();
-        await foreach (var app in applications.ListAsync(count: null, offset: null, ct))
-        {
-            var permissions = await applications.GetPermissionsAsync(app, ct);
-            rows.Add((
-                (await applications.GetClientIdAsync(app, ct))!,
-                await applications.GetDisplayNameAsync(app, ct),
-                await applications.GetClientTypeAsync(app, ct),
-                [.. permissions.Where(p => p.StartsWith(Permissions.Prefixes.GrantType, StringComparison.Ordinal)).Select(p => p[Permissions.Prefixes.GrantType.Length..])],
-                [.. (await applications.GetRedirectUrisAsync(app, ct)).Select(u => u.ToString())],
-                [.. permissions.Where(p => p.StartsWith(Permissions.Prefixes.Scope, StringComparison.Ordinal)).Select(p => p[Permissions.Prefixes.Scope.Length..])]));
-        }
-        rows.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
+        var clients = new List<RegisteredClient>();
+        await foreach (var client in host.Get<ClientRegistry>().ListAsync(ct: ct)) clients.Add(client);
+        clients.Sort((a, b) => string.CompareOrdinal(a.ClientId, b.ClientId));
         if (json)
-            Output.Json(env.Out, new JsonArray([.. rows.Select(r => (JsonNode?)new JsonObject
+            Output.Json(env.Out, new JsonArray([.. clients.Select(c => (JsonNode?)new JsonObject
             {
-                ["clientId"] = r.Id, ["name"] = r.Name, ["type"] = r.Type,
-                ["grants"] = new JsonArray([.. r.Grants.Select(x => (JsonNode?)x)]),
-                ["redirectUris"] = new JsonArray([.. r.Redirects.Select(x => (JsonNode?)x)]),
-                ["scopes"] = new JsonArray([.. r.Scopes.Select(x => (JsonNode?)x)]),
+                ["clientId"] = c.ClientId, ["name"] = c.Metadata.ClientName, ["type"] = c.IsPublic ? "public" : "confidential",
+                ["tokenEndpointAuthMethod"] = c.Metadata.TokenEndpointAuthMethod, ["status"] = c.Status.ToString(),
+                ["grants"] = new JsonArray([.. (c.Metadata.GrantTypes ?? []).Select(x => (JsonNode?)x)]),
+                ["redirectUris"] = new JsonArray([.. c.Metadata.RedirectUris.Select(x => (JsonNode?)x)]),
+                ["scope"] = c.Metadata.Scope,
             })]));
         else
-            Output.Table(env.Out, ["client id", "name", "type", "grants", "redirect uris"],
-                rows.Select(r => (IReadOnlyList<string?>)[r.Id, r.Name, r.Type, string.Join(",", r.Grants), string.Join(" ", r.Redirects)]));
+            Output.Table(env.Out, ["client id", "name", "auth", "grants", "status", "redirect uris"],
+                clients.Select(c => (IReadOnlyList<string?>)[c.ClientId, c.Metadata.ClientName, c.Metadata.TokenEndpointAuthMethod,
+                    string.Join(",", c.Metadata.GrantTypes ?? []), c.Status.ToString(), string.Join(" ", c.Metadata.RedirectUris)]));
         return ExitCodes.Ok;
     }
 
     public static async Task<int> ClientsDeleteAsync(CliEnvironment env, string data, string[] settings, string clientId, bool json, CancellationToken ct)
     {
         await using var host = await AdminHost.OpenAsync(data, settings, ct);
-        var applications = host.Get<IOpenIddictApplicationManager>();
-        _ = await applications.FindByClientIdAsync(clientId, ct) ?? throw new CliException(ExitCodes.Refused, $"no client {clientId}");
-        var revoked = await host.Get<GrantRevocation>().RevokeClientAsync(clientId, ct);
-        // A fresh unit of work: the revocation changed rows the first one still tracks with their old concurrency stamps.
-        await using (var fresh = host.NewScope())
-        {
-            var manager = fresh.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
-            await manager.DeleteAsync((await manager.FindByClientIdAsync(clientId, ct))!, ct);
-        }
-        if (json) Output.Json(env.Out, new JsonObject { ["clientId"] = clientId, ["deleted"] = true, ["tokensRevoked"] = revoked });
-        else env.Out.WriteLine($"Deleted client {clientId}; revoked {revoked} token(s)");
+        // The registry revokes every token and authorization of the client, then deletes it.
+        var result = await host.Get<ClientRegistry>().DeleteAsync(clientId, ct);
+        if (!result.Succeeded) throw new CliException(ExitCodes.Refused, result.Error!.Description);
+        if (json) Output.Json(env.Out, new JsonObject { ["clientId"] = clientId, ["deleted"] = true });
+        else env.Out.WriteLine($"Deleted client {clientId}; its tokens and authorizations are revoked");
         return ExitCodes.Ok;
     }
 

@@ -156,16 +156,19 @@ public static class CliApp
 
         var clients = new Command("clients", "Manage the server's OAuth clients (on its database)") { data, setting };
         var clientIdArg = new Argument<string>("client-id") { Description = "The client id" };
-        var clientName = new Option<string?>("--name") { Description = "The name users see on the consent page" };
-        var isPublic = new Option<bool>("--public") { Description = "A public client (native or browser app, PKCE, no secret)" };
+        var clientName = new Option<string>("--name") { Description = "The name users see on the consent page", Required = true };
+        var isPublic = new Option<bool>("--public") { Description = "A public client (native or browser app: PKCE, no secret)" };
         var redirect = new Option<string[]>("--redirect-uri") { Description = "A redirect URI (repeatable); http://127.0.0.1/callback accepts any loopback port", AllowMultipleArgumentsPerToken = true };
-        var secret = new Option<string?>("--secret") { Description = "A client secret (confidential client)" };
+        var secret = new Option<bool>("--secret") { Description = "A confidential client with a generated secret (client_secret_basic), shown once" };
         var jwks = new Option<string?>("--jwks") { Description = "A JWK Set file with the client's public keys (private_key_jwt)" };
-        var clientScopes = new Option<string[]>("--scope") { Description = "Scopes a backend client may get (repeatable), e.g. system/*.rs", AllowMultipleArgumentsPerToken = true };
+        var jwksUri = new Option<string?>("--jwks-uri") { Description = "Where the client publishes its public keys (private_key_jwt)" };
+        var clientScopes = new Option<string[]>("--scope") { Description = "Scopes the client may get (repeatable), e.g. system/*.rs", AllowMultipleArgumentsPerToken = true };
         var grant = new Option<string[]>("--grant") { Description = "authorization_code, refresh_token, client_credentials (repeatable)", AllowMultipleArgumentsPerToken = true };
-        var clientsAdd = new Command("add", "Register a client") { clientIdArg, clientName, isPublic, redirect, secret, jwks, clientScopes, grant };
-        clientsAdd.SetAction((r, ct) => AdminCommands.ClientsAddAsync(env, r.GetValue(data)!, r.GetValue(setting) ?? [], r.GetValue(clientIdArg)!, r.GetValue(clientName),
-            r.GetValue(isPublic), r.GetValue(redirect) ?? [], r.GetValue(secret), r.GetValue(jwks), r.GetValue(clientScopes) ?? [], r.GetValue(grant) ?? [], r.GetValue(json), ct));
+        var launchUri = new Option<string?>("--launch-uri") { Description = "The app's SMART launch URL (for EHR launch)" };
+        var clientsAdd = new Command("add", "Register a client (the server makes its id, and its secret with --secret)") { clientName, isPublic, redirect, secret, jwks, jwksUri, clientScopes, grant, launchUri };
+        clientsAdd.SetAction((r, ct) => AdminCommands.ClientsAddAsync(env, r.GetValue(data)!, r.GetValue(setting) ?? [], r.GetValue(clientName)!,
+            r.GetValue(isPublic), r.GetValue(redirect) ?? [], r.GetValue(secret), r.GetValue(jwks), r.GetValue(jwksUri), r.GetValue(clientScopes) ?? [],
+            r.GetValue(grant) ?? [], r.GetValue(launchUri), r.GetValue(json), ct));
         var clientsList = new Command("list", "List clients");
         clientsList.SetAction((r, ct) => AdminCommands.ClientsListAsync(env, r.GetValue(data)!, r.GetValue(setting) ?? [], r.GetValue(json), ct));
         var clientsDelete = new Command("delete", "Delete a client, revoking every token issued to it") { clientIdArg };

@@ -4,8 +4,7 @@ using System.Text.Json.Nodes;
 using Ignis.Client.Tests.Infrastructure;
 using Ignis.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
-using OpenIddict.Abstractions;
-using static OpenIddict.Abstractions.OpenIddictConstants;
+using Ignis.Server.Auth.Clients;
 
 namespace Ignis.Client.Tests;
 
@@ -14,21 +13,20 @@ public sealed class BackendServicesTests(DemoServerFixture fixture) : IClassFixt
 {
     private IgnisServer Server => fixture.Server;
 
-    /// <summary>Registers a backend client holding <paramref name="key"/>'s public JWK (what an admin or registration does).</summary>
-    internal static async Task RegisterAsync(IgnisServer server, string clientId, ClientAssertionKey key, params string[] scopes)
+    /// <summary>Registers a backend client holding <paramref name="key"/>'s public JWK through the server's client registry, as an administrator would; returns its id.</summary>
+    internal static async Task<string> RegisterAsync(IgnisServer server, ClientAssertionKey key, params string[] scopes)
     {
         using var scope = server.Services.CreateScope();
-        var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
-        var descriptor = new OpenIddictApplicationDescriptor
+        var result = await scope.ServiceProvider.GetRequiredService<ClientRegistry>().RegisterAsync(new ClientMetadata
         {
-            ClientId = clientId,
-            DisplayName = clientId,
-            ClientType = ClientTypes.Confidential,
-            JsonWebKeySet = new Microsoft.IdentityModel.Tokens.JsonWebKeySet(new JsonObject { ["keys"] = new JsonArray(key.PublicJwk()) }.ToJsonString()),
-            Permissions = { Permissions.Endpoints.Token, Permissions.GrantTypes.ClientCredentials },
-        };
-        foreach (var s in scopes) descriptor.Permissions.Add(Permissions.Prefixes.Scope + s);
-        await applications.CreateAsync(descriptor);
+            ClientName = "SDK test backend",
+            GrantTypes = ["client_credentials"],
+            TokenEndpointAuthMethod = "private_key_jwt",
+            Jwks = new JsonObject { ["keys"] = new JsonArray(key.PublicJwk()) },
+            Scope = string.Join(' ', scopes),
+        }, new Registrant(RegistrantKind.Administrator));
+        result.Succeeded.ShouldBeTrue(result.Error?.Description);
+        return result.Client!.ClientId;
     }
 
     private BackendServicesClient Client(string clientId, ClientAssertionKey key, CountingHandler counter, string scope = "system/*.rs") => new(AcceptedByServer(Server, new BackendServicesOptions
@@ -86,9 +84,9 @@ public sealed class BackendServicesTests(DemoServerFixture fixture) : IClassFixt
         using var rsa = RSA.Create(2048);
         var key = ClientAssertionKey.FromPem(rsa.ExportPkcs8PrivateKeyPem());
         key.Algorithm.ShouldBe("RS384");
-        await RegisterAsync(Server, "sdk-backend-rsa", key, "system/*.rs");
+        var clientId = await RegisterAsync(Server, key, "system/*.rs");
         var counter = new CountingHandler(new SocketsHttpHandler());
-        using var backend = Client("sdk-backend-rsa", key, counter);
+        using var backend = Client(clientId, key, counter);
         using var http = backend.CreateHttpClient();
 
         (await http.GetAsync("Patient/alice")).StatusCode.ShouldBe(HttpStatusCode.OK);
@@ -112,8 +110,8 @@ public sealed class BackendServicesTests(DemoServerFixture fixture) : IClassFixt
         var key = ClientAssertionKey.FromJwk(jwk.ToJsonString());
         key.Algorithm.ShouldBe("ES384");
         key.KeyId.ShouldBe("sdk-ec-1");
-        await RegisterAsync(Server, "sdk-backend-ec", key, "system/Patient.rs");
-        using var backend = Client("sdk-backend-ec", key, new CountingHandler(new SocketsHttpHandler()), "system/Patient.rs");
+        var clientId = await RegisterAsync(Server, key, "system/Patient.rs");
+        using var backend = Client(clientId, key, new CountingHandler(new SocketsHttpHandler()), "system/Patient.rs");
         using var http = backend.CreateHttpClient();
 
         (await http.GetAsync("Patient/dave")).StatusCode.ShouldBe(HttpStatusCode.OK);
@@ -125,8 +123,8 @@ public sealed class BackendServicesTests(DemoServerFixture fixture) : IClassFixt
     {
         using var registered = RSA.Create(2048);
         using var other = RSA.Create(2048);
-        await RegisterAsync(Server, "sdk-backend-wrong", ClientAssertionKey.FromPem(registered.ExportPkcs8PrivateKeyPem(), "k1"), "system/*.rs");
-        using var backend = Client("sdk-backend-wrong", ClientAssertionKey.FromPem(other.ExportPkcs8PrivateKeyPem(), "k1"), new CountingHandler(new SocketsHttpHandler()));
+        var clientId = await RegisterAsync(Server, ClientAssertionKey.FromPem(registered.ExportPkcs8PrivateKeyPem(), "k1"), "system/*.rs");
+        using var backend = Client(clientId, ClientAssertionKey.FromPem(other.ExportPkcs8PrivateKeyPem(), "k1"), new CountingHandler(new SocketsHttpHandler()));
 
         var error = await Should.ThrowAsync<SmartAuthorizationException>(() => backend.GetTokenAsync());
         error.Error.ShouldBe("invalid_client");
@@ -141,11 +139,11 @@ public sealed class BackendExpiryTests(ShortLivedTokensServerFixture fixture) : 
     {
         using var rsa = RSA.Create(2048);
         var key = ClientAssertionKey.FromPem(rsa.ExportPkcs8PrivateKeyPem());
-        await BackendServicesTests.RegisterAsync(fixture.Server, "sdk-backend-expiry", key, "system/*.rs");
+        var clientId = await BackendServicesTests.RegisterAsync(fixture.Server, key, "system/*.rs");
         var counter = new CountingHandler(new SocketsHttpHandler());
         using var backend = new BackendServicesClient(BackendServicesTests.AcceptedByServer(fixture.Server, new BackendServicesOptions
         {
-            FhirBaseUrl = fixture.Server.FhirBase, ClientId = "sdk-backend-expiry", Key = key, BackchannelHandler = counter,
+            FhirBaseUrl = fixture.Server.FhirBase, ClientId = clientId, Key = key, BackchannelHandler = counter,
             RefreshBeforeExpiry = TimeSpan.FromSeconds(1.5),
         }));
         using var http = backend.CreateHttpClient();

@@ -56,26 +56,6 @@ public sealed partial class GrantRevocation(
         return count;
     }
 
-    /// <summary>Revokes every authorization and token issued to client <paramref name="clientId"/> (before the client is deleted).</summary>
-    public async Task<long> RevokeClientAsync(string clientId, CancellationToken ct = default)
-    {
-        var application = await applications.FindByClientIdAsync(clientId, ct);
-        if (application is null) return 0;
-        var id = (await applications.GetIdAsync(application, ct))!;
-        long count = 0;
-        await foreach (var authorization in authorizations.FindByApplicationIdAsync(id, ct))
-        {
-            await authorizations.TryRevokeAsync(authorization, ct);
-            count += await tokens.RevokeByAuthorizationIdAsync((await authorizations.GetIdAsync(authorization, ct))!, ct);
-        }
-        count += await tokens.RevokeByApplicationIdAsync(id, ct);
-        LogClientRevoked(logger, clientId, count);
-        return count;
-    }
-
-    [LoggerMessage(EventId = 3102, Level = LogLevel.Information, Message = "Revoked every grant of client {ClientId} ({Count} tokens)")]
-    private static partial void LogClientRevoked(ILogger logger, string clientId, long count);
-
     [LoggerMessage(EventId = 3100, Level = LogLevel.Information, Message = "Revoked the grants of user {UserId} to client {ClientId} ({Count} tokens)")]
     private static partial void LogAppRevoked(ILogger logger, string userId, string clientId, long count);
 

@@ -78,28 +78,33 @@ public sealed class CliAdminTests(DemoServerFixture fixture) : IClassFixture<Dem
         (await AdminAsync(cli, "users", "add", "frank", "--password", "short")).ShouldFailWith(ExitCodes.Refused, "at least 8");
         (await AdminAsync(cli, "users", "add", "frank", "--password", "frank-long-pass", "--role", "king")).ShouldFailWith(ExitCodes.Usage, "--role");
         (await AdminAsync(cli, "users", "add", "carol", "--password", "another-pass-123", "--role", "clinician")).ShouldFailWith(ExitCodes.Refused, "carol");
-        (await AdminAsync(cli, "clients", "add", "x", "--public")).ShouldFailWith(ExitCodes.Usage, "--redirect-uri");
-        (await AdminAsync(cli, "clients", "add", "demo-app", "--secret", "s3cret-s3cret")).ShouldFailWith(ExitCodes.Refused, "exists already");
+        (await AdminAsync(cli, "clients", "add", "--name", "No redirect", "--public")).ShouldFailWith(ExitCodes.Refused, "redirect");
+        (await AdminAsync(cli, "clients", "add", "--name", "Two ways", "--public", "--secret")).ShouldFailWith(ExitCodes.Usage, "say how the client authenticates");
+        (await AdminAsync(cli, "clients", "delete", "no-such-client")).ShouldFailWith(ExitCodes.Refused, "no-such-client");
         (await cli.RunAsync("users", "list", "--data", Path.Combine(cli.Home, "nowhere"))).ShouldFailWith(ExitCodes.Usage, "no Ignis database");
     }
 
     [Fact]
-    public async Task A_public_client_added_with_the_cli_signs_in_and_deleting_it_revokes_its_tokens()
+    public async Task A_public_client_added_through_the_registry_signs_in_and_deleting_it_revokes_its_tokens()
     {
         using var cli = new CliRunner();
-        (await AdminAsync(cli, "clients", "add", "cli-native-app", "--name", "CLI native app", "--public", "--redirect-uri", "http://127.0.0.1/callback")).ShouldSucceed();
-        var listed = (await AdminAsync(cli, "clients", "list", "--json")).ShouldSucceed().Json.AsArray().Single(c => c!["clientId"]!.GetValue<string>() == "cli-native-app")!;
+        var added = (await AdminAsync(cli, "clients", "add", "--name", "CLI native app", "--public", "--redirect-uri", "http://127.0.0.1/callback", "--json")).ShouldSucceed().Json;
+        var clientId = added["clientId"]!.GetValue<string>();
+        added["clientSecret"].ShouldBeNull();
+        var listed = (await AdminAsync(cli, "clients", "list", "--json")).ShouldSucceed().Json.AsArray().Single(c => c!["clientId"]!.GetValue<string>() == clientId)!;
         listed["type"]!.GetValue<string>().ShouldBe("public");
+        listed["name"]!.GetValue<string>().ShouldBe("CLI native app");
         listed["grants"]!.AsArray().Select(g => g!.GetValue<string>()).ShouldBe(["authorization_code", "refresh_token"], ignoreOrder: true);
+        (await AdminAsync(cli, "clients", "list")).ShouldSucceed().Out.ShouldContain("CLI native app");
 
-        var session = await SignInAsync("carol", "carol-demo-pass", "cli-native-app");
+        var session = await SignInAsync("carol", "carol-demo-pass", clientId);
         (await ReadAsync(session.Tokens.AccessToken)).ShouldBe(HttpStatusCode.OK);
 
-        (await AdminAsync(cli, "clients", "delete", "cli-native-app")).ShouldSucceed().Out.ShouldContain("Deleted client cli-native-app; revoked");
+        (await AdminAsync(cli, "clients", "delete", clientId)).ShouldSucceed().Out.ShouldContain($"Deleted client {clientId}; its tokens and authorizations are revoked");
         await Task.Delay(1100);
         (await ReadAsync(session.Tokens.AccessToken)).ShouldBe(HttpStatusCode.Unauthorized);
-        (await RefreshErrorAsync(session, "cli-native-app")).ShouldNotBeNull();
-        (await AdminAsync(cli, "clients", "list")).ShouldSucceed().Out.ShouldNotContain("cli-native-app");
+        (await RefreshErrorAsync(session, clientId)).ShouldNotBeNull();
+        (await AdminAsync(cli, "clients", "list")).ShouldSucceed().Out.ShouldNotContain(clientId);
     }
 
     [Fact]
@@ -111,23 +116,24 @@ public sealed class CliAdminTests(DemoServerFixture fixture) : IClassFixture<Dem
         await File.WriteAllTextAsync(pem, rsa.ExportPkcs8PrivateKeyPem());
         var jwks = cli.PathIn("svc.jwks.json");
         await File.WriteAllTextAsync(jwks, new JsonObject { ["keys"] = new JsonArray(ClientAssertionKey.FromPem(rsa.ExportPkcs8PrivateKeyPem()).PublicJwk()) }.ToJsonString());
-        (await AdminAsync(cli, "clients", "add", "cli-backend", "--jwks", jwks, "--scope", "system/*.rs", "--grant", "client_credentials")).ShouldSucceed();
+        var clientId = (await AdminAsync(cli, "clients", "add", "--name", "CLI backend", "--jwks", jwks, "--scope", "system/*.rs", "--grant", "client_credentials", "--json"))
+            .ShouldSucceed().Json["clientId"]!.GetValue<string>();
 
         // The server checks SMART's typ/aud once branch s2-backend lands; until then OpenIddict's own (see BackendServicesTests).
-        var result = (await cli.RunAsync("token", "--server", Server.FhirBase, "--client-id", "cli-backend", "--key", pem,
+        var result = (await cli.RunAsync("token", "--server", Server.FhirBase, "--client-id", clientId, "--key", pem,
             "--assertion-typ", "client-authentication+jwt", "--assertion-aud", Server.Origin.AbsoluteUri)).ShouldSucceed();
 
         var token = result.Out.Trim();
         token.Split('.').Length.ShouldBe(3);
         (await ReadAsync(token, "Patient/dave")).ShouldBe(HttpStatusCode.OK);
-        var json = (await cli.RunAsync("token", "--server", Server.FhirBase, "--client-id", "cli-backend", "--key", pem, "--json",
+        var json = (await cli.RunAsync("token", "--server", Server.FhirBase, "--client-id", clientId, "--key", pem, "--json",
             "--assertion-typ", "client-authentication+jwt", "--assertion-aud", Server.Origin.AbsoluteUri)).ShouldSucceed().Json;
         json["scope"]!.GetValue<string>().ShouldBe("system/*.rs");
         json["alg"]!.GetValue<string>().ShouldBe("RS384");
 
         using var other = RSA.Create(2048);
         await File.WriteAllTextAsync(pem, other.ExportPkcs8PrivateKeyPem());
-        (await cli.RunAsync("token", "--server", Server.FhirBase, "--client-id", "cli-backend", "--key", pem,
+        (await cli.RunAsync("token", "--server", Server.FhirBase, "--client-id", clientId, "--key", pem,
             "--assertion-typ", "client-authentication+jwt", "--assertion-aud", Server.Origin.AbsoluteUri)).ShouldFailWith(ExitCodes.Refused, "invalid_client");
     }
 }
