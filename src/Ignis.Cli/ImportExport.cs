@@ -19,7 +19,9 @@ internal static class ImportCommand
         {
             if (!File.Exists(file)) throw new CliException(ExitCodes.Usage, $"{file}: no such file");
             if (batchSize is < 1 or > 1000) throw new CliException(ExitCodes.Usage, "--batch-size must be between 1 and 1000");
-            var items = Read(file, out var transaction);
+            var source = Open(file);
+            var transaction = source.Transaction;
+            var total = source.Count;
             var server = http.BaseAddress!.AbsoluteUri;
             var statePath = file + ".ignis-import";
             var errorsPath = file + ".errors.ndjson";
@@ -29,23 +31,27 @@ internal static class ImportCommand
                 && saved.Server == server && saved.Length == info.Length && saved.LastWrite == info.LastWriteTimeUtc.Ticks)
             {
                 state = saved;
-                env.Error.WriteLine($"Resuming {file} at resource {state.Next + 1} of {items.Count} ({state.Imported} imported before)");
+                env.Error.WriteLine($"Resuming {file} at resource {state.Next + 1} of {total} ({state.Imported} imported before)");
             }
             else if (File.Exists(errorsPath)) File.Delete(errorsPath);
 
-            var bar = new ProgressBar(env, items.Count, progress || env.ErrorIsTerminal);
+            var bar = new ProgressBar(env, total, progress || env.ErrorIsTerminal);
             bar.Show(state.Next);
             var shownErrors = 0;
             if (transaction is not null)
             {
                 // A transaction is all or nothing and its entries may refer to each other: send it whole.
                 await Fhir.SendAsync(http, HttpMethod.Post, "", transaction, ct);
-                state = state with { Next = items.Count, Imported = items.Count };
+                state = state with { Next = total, Imported = total };
             }
-            while (state.Next < items.Count)
+            // Items are read as they are sent (an NDJSON file is never held in memory whole); a resumed import skips those done.
+            using var items = source.Items().Skip(state.Next).GetEnumerator();
+            while (state.Next < total)
             {
                 ct.ThrowIfCancellationRequested();
-                var batch = items.Skip(state.Next).Take(batchSize).ToList();
+                var batch = new List<Item>(batchSize);
+                while (batch.Count < batchSize && items.MoveNext()) batch.Add(items.Current);
+                if (batch.Count == 0) break;
                 var results = await SendBatchAsync(http, batch, ct);
                 int imported = 0, failed = 0, r = 0;
                 await using (var errors = new StreamWriter(errorsPath, append: true))
@@ -76,9 +82,9 @@ internal static class ImportCommand
             File.Delete(statePath);
             if (state.Failed == 0 && File.Exists(errorsPath)) File.Delete(errorsPath);
             if (json)
-                Output.Json(env.Out, new JsonObject { ["file"] = file, ["resources"] = items.Count, ["imported"] = state.Imported, ["failed"] = state.Failed, ["errors"] = state.Failed > 0 ? errorsPath : null });
+                Output.Json(env.Out, new JsonObject { ["file"] = file, ["resources"] = total, ["imported"] = state.Imported, ["failed"] = state.Failed, ["errors"] = state.Failed > 0 ? errorsPath : null });
             else
-                env.Out.WriteLine($"Imported {state.Imported} of {items.Count} resources from {file}" + (state.Failed > 0 ? $"; {state.Failed} refused (see {errorsPath})" : ""));
+                env.Out.WriteLine($"Imported {state.Imported} of {total} resources from {file}" + (state.Failed > 0 ? $"; {state.Failed} refused (see {errorsPath})" : ""));
             return state.Failed > 0 ? ExitCodes.Partial : ExitCodes.Ok;
         }, ct);
 
@@ -121,44 +127,56 @@ internal static class ImportCommand
         }
     }
 
-    private static List<Item> Read(string file, out JsonObject? transaction)
+    /// <summary>What a file holds: its resources (counted up front for the progress bar), and the Bundle when it is a transaction.</summary>
+    private sealed record Source(int Count, Func<IEnumerable<Item>> Items, JsonObject? Transaction);
+
+    private static Source Open(string file)
     {
-        transaction = null;
-        var text = File.ReadAllText(file);
-        var trimmed = text.TrimStart();
-        if (trimmed.StartsWith('{') && !file.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase))
+        if (!file.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase) && FirstCharacter(file) == '{')
         {
-            JsonObject? bundle = null;
-            try { bundle = JsonNode.Parse(text) as JsonObject; }
+            JsonObject? document = null;
+            try { document = JsonNode.Parse(File.ReadAllText(file)) as JsonObject; }
             catch (JsonException) { }
-            if (bundle is not null)
+            if (document is not null)
             {
-                if (Output.Str(bundle["resourceType"]) != "Bundle")
-                    return [new Item(1, bundle, null)];
-                var entries = (bundle["entry"] as JsonArray ?? []).Select((e, i) => new Item(i + 1, e?["resource"]?.DeepClone() as JsonObject, e?["resource"] is JsonObject ? null : "entry without a resource")).ToList();
-                if (Output.Str(bundle["type"]) == "transaction") transaction = bundle;
-                return entries;
+                if (Output.Str(document["resourceType"]) != "Bundle") return new Source(1, () => [new Item(1, document, null)], null);
+                var entries = (document["entry"] as JsonArray ?? []).Select((e, i) => new Item(i + 1, e?["resource"]?.DeepClone() as JsonObject,
+                    e?["resource"] is JsonObject ? null : "entry without a resource")).ToList();
+                return new Source(entries.Count, () => entries, Output.Str(document["type"]) == "transaction" ? document : null);
             }
         }
-        var items = new List<Item>();
+        var count = File.ReadLines(file).Count(l => l.Trim().Length > 0);
+        if (count == 0) throw new CliException(ExitCodes.Usage, $"{file}: no resources (expected NDJSON, a Bundle or a resource)");
+        return new Source(count, () => ReadLines(file), null);
+    }
+
+    private static int FirstCharacter(string file)
+    {
+        using var reader = new StreamReader(file);
+        int c;
+        while ((c = reader.Read()) >= 0 && char.IsWhiteSpace((char)c)) { }
+        return c;
+    }
+
+    private static IEnumerable<Item> ReadLines(string file)
+    {
         var line = 0;
-        using var reader = new StringReader(text);
-        while (reader.ReadLine() is { } l)
+        foreach (var l in File.ReadLines(file))
         {
             line++;
             if (l.Trim().Length == 0) continue;
+            Item item;
             try
             {
-                items.Add(JsonNode.Parse(l) is JsonObject o && Output.Str(o["resourceType"]) is { Length: > 0 }
-                    ? new Item(line, o, null) : new Item(line, null, "not a FHIR resource"));
+                item = JsonNode.Parse(l) is JsonObject o && Output.Str(o["resourceType"]) is { Length: > 0 }
+                    ? new Item(line, o, null) : new Item(line, null, "not a FHIR resource");
             }
             catch (JsonException e)
             {
-                items.Add(new Item(line, null, "not JSON: " + e.Message));
+                item = new Item(line, null, "not JSON: " + e.Message);
             }
+            yield return item;
         }
-        if (items.Count == 0) throw new CliException(ExitCodes.Usage, $"{file}: no resources (expected NDJSON, a Bundle or a resource)");
-        return items;
     }
 
     private static JsonObject Entry(JsonObject resource)
