@@ -94,6 +94,10 @@ public sealed class CliAppTests(DemoServerFixture fixture, ChromiumFixture chrom
         await File.WriteAllTextAsync(file, """{"resourceType":"Patient","id":"cli-put","name":[{"family":"Puttington","given":["Cli"]}]}""");
         (await cli.RunAsync("put", file)).ShouldSucceed().Out.ShouldContain("Saved Patient/cli-put (version 1)");
         (await cli.RunAsync("get", "Patient/cli-put")).ShouldSucceed().Out.ShouldContain("Puttington");
+        await File.WriteAllTextAsync(file, """{"resourceType":"Patient","name":[{"family":"Newcomer"}]}""");
+        var created = (await cli.RunAsync("put", file, "--json")).ShouldSucceed().Json;
+        created["id"]!.GetValue<string>().ShouldNotBeNullOrEmpty();
+        (await cli.RunAsync("get", "Patient/" + created["id"]!.GetValue<string>())).ShouldSucceed().Out.ShouldContain("Newcomer");
         (await cli.RunAsync("delete", "Patient/cli-put")).ShouldSucceed().Out.ShouldContain("Deleted Patient/cli-put");
         (await cli.RunAsync("get", "Patient/cli-put")).ShouldFailWith(ExitCodes.Refused, "410");
 
