@@ -5,6 +5,7 @@ using Ignis.Server.Fhir;
 using Ignis.Server.Hosting;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -94,7 +95,7 @@ public static partial class AuthServiceCollectionExtensions
                 o.Configure(options => options.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain));
                 // SMART scopes are open-ended (any resource type, granular queries): SmartScopes filters them.
                 o.DisableScopeValidation().IgnoreScopePermissions();
-                o.RegisterScopes([.. SmartScopes.Fixed, .. SmartScopes.AdvertisedResourceScopes]);
+                o.RegisterScopes([.. SmartScopes.Fixed, SmartScopes.Introspect, .. SmartScopes.AdvertisedResourceScopes]);
                 // A used refresh token is never accepted again; presenting it revokes the whole grant (RFC 9700 §4.14.2).
                 o.SetRefreshTokenReuseLeeway(null);
                 // Other resource servers must be able to read access tokens (RFC 9068 JWTs signed RS256).
@@ -106,6 +107,8 @@ public static partial class AuthServiceCollectionExtensions
                     .EnableTokenEndpointPassthrough()
                     .EnableUserInfoEndpointPassthrough()
                     .EnableEndSessionEndpointPassthrough()
+                    // Authorize errors that cannot go back to the app are shown by the /authorize/error page.
+                    .EnableStatusCodePagesIntegration()
                     // Plain http is limited to loopback (or allowed by Ignis:Auth:AllowInsecureHttp) by TransportPolicy.
                     .DisableTransportSecurityRequirement();
             })
@@ -161,6 +164,17 @@ public static partial class AuthServiceCollectionExtensions
     {
         app.UseMiddleware<SecurityHeaders>();
         app.UseMiddleware<TransportPolicy>();
+        // RFC 6749 §4.1.2.1: an authorize request whose client or redirect_uri is not genuine is not redirected; OpenIddict
+        // leaves its 400 to the status code pages, which re-execute the request on the error page. Only the authorize and
+        // logout endpoints use them. (In a UseWhen branch the re-executed request is not routed again and ends in a 404.)
+        app.UseStatusCodePagesWithReExecute(AuthPages.Error);
+        app.Use((http, next) =>
+        {
+            if (!http.Request.Path.StartsWithSegments(AuthEndpoints.Authorize) && !http.Request.Path.StartsWithSegments(AuthEndpoints.Logout)
+                && http.Features.Get<IStatusCodePagesFeature>() is { } pages)
+                pages.Enabled = false;
+            return next(http);
+        });
         // The FHIR API authenticates its bearer token itself (FhirAuthentication); the authentication middleware
         // would run OpenIddict's request pipeline and the cookie handler on every FHIR request, which cost more
         // CPU than the read itself (measured: /healthz at 0.05 ms of CPU per request with it).

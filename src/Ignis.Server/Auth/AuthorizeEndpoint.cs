@@ -23,6 +23,7 @@ public sealed class AuthorizeEndpoint(
     LaunchService launches,
     AuthorizationTickets tickets,
     SmartPrincipalFactory principals,
+    IOpenIddictApplicationManager applications,
     IOptions<AuthOptions> options)
 {
     public const string LaunchParameter = "launch";
@@ -40,6 +41,11 @@ public sealed class AuthorizeEndpoint(
         // System scopes belong to backend services (client_credentials), never to a user's grant.
         var requested = SmartScopes.Filter(request.GetScopes(), options.Value.ExtraScopes)
             .Where(s => !SmartScopes.IsSystem(s)).ToList();
+        if (requested.Contains(SmartScopes.Introspect) && !await MayRequestAsync(clientId, SmartScopes.Introspect))
+            requested.Remove(SmartScopes.Introspect);
+        // SMART requires scope; a request none of whose scopes this server knows cannot be granted anything.
+        if (requested.Count == 0)
+            return Reject(Errors.InvalidScope, "None of the requested scopes is supported (or no scope was sent).");
 
         var launchId = (string?)request[LaunchParameter];
         LaunchContext? launch = null;
@@ -129,6 +135,11 @@ public sealed class AuthorizeEndpoint(
         return Results.SignIn(principal, properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 
+    /// <summary>Scopes outside the SMART grammar that an admin hands out per client (the OpenIddict scope permission).</summary>
+    private async Task<bool> MayRequestAsync(string clientId, string scope) =>
+        await applications.FindByClientIdAsync(clientId) is { } application
+        && await applications.HasPermissionAsync(application, Permissions.Prefixes.Scope + scope);
+
     private static IResult Reject(string error, string description) =>
         Results.Forbid(new AuthenticationProperties(new Dictionary<string, string?>
         {
@@ -144,4 +155,6 @@ public static class AuthPages
     public const string Logout = "/account/logout";
     public const string PatientPicker = "/authorize/patient";
     public const string Consent = "/authorize/consent";
+    /// <summary>Where authorize and logout errors that cannot be redirected to the app are shown (re-executed, 400).</summary>
+    public const string Error = "/authorize/error";
 }
