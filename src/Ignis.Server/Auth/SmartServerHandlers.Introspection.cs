@@ -66,7 +66,8 @@ public static partial class SmartServerHandlers
                 && await validation.HandleRequestAsync())
                 return null;
             var result = await http.AuthenticateAsync(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme);
-            return result.Succeeded && result.Principal!.HasTokenType(TokenTypeHints.AccessToken) ? result.Principal : null;
+            // OpenIddict validation accepts access tokens only.
+            return result.Succeeded ? result.Principal : null;
         }
     }
 

@@ -143,7 +143,8 @@ public static partial class SmartServerHandlers
 
         public ValueTask HandleAsync(ValidateIntrospectionRequestContext context)
         {
-            if (context.GenericTokenPrincipal is { } principal && principal.HasTokenType(TokenTypeHints.RefreshToken)
+            if (context.GenericTokenPrincipal is { } principal
+                && (principal.HasTokenType(TokenTypeIdentifiers.RefreshToken) || principal.HasTokenType(TokenTypeHints.RefreshToken))
                 && (string.IsNullOrEmpty(context.ClientId) || !principal.HasPresenter(context.ClientId)))
                 context.Reject(Errors.InvalidToken, "The token cannot be introspected by this client.");
             return default;
