@@ -35,6 +35,7 @@ public static partial class AuthServiceCollectionExtensions
         {
             var path = sp.GetRequiredService<FhirDatabase>().Path;
             o.UseSqlite($"Data Source={path};Default Timeout=30;Pooling=True");
+            o.AddInterceptors(ConnectionSettings);
             o.UseOpenIddict();
         });
         services.AddDataProtection().SetApplicationName("Ignis").PersistKeysToDbContext<AuthDbContext>();
@@ -100,6 +101,8 @@ public static partial class AuthServiceCollectionExtensions
                 o.SetRefreshTokenReuseLeeway(null);
                 // Other resource servers must be able to read access tokens (RFC 9068 JWTs signed RS256).
                 o.DisableAccessTokenEncryption();
+                // Refresh tokens are random ids; their payload stays in the token table (codes always are).
+                o.UseReferenceRefreshTokens();
                 foreach (var handler in SmartServerHandlers.Replaced) o.RemoveEventHandler(handler);
                 foreach (var handler in SmartServerHandlers.All) o.AddEventHandler(handler);
                 o.UseAspNetCore()
@@ -125,6 +128,8 @@ public static partial class AuthServiceCollectionExtensions
             {
                 var keys = SigningKeys.LoadOrCreate(auth.Value.KeyDirectory ?? Path.Combine(ignis.Value.DataDirectory, "keys"));
                 o.SigningCredentials.Add(new SigningCredentials(keys.Signing, SecurityAlgorithms.RsaSha256));
+                // For codes and refresh tokens only; SmartServerHandlers.ProtectInternalTokens picks the key per token type.
+                o.SigningCredentials.Add(new SigningCredentials(keys.InternalSigning, SecurityAlgorithms.HmacSha256));
                 o.EncryptionCredentials.Add(new EncryptingCredentials(keys.Encryption, SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512));
                 o.AccessTokenLifetime = auth.Value.AccessTokenLifetime;
                 o.RefreshTokenLifetime = auth.Value.OfflineRefreshTokenLifetime;
@@ -154,6 +159,8 @@ public static partial class AuthServiceCollectionExtensions
         return builder;
     }
 
+    private static readonly AuthConnectionSettings ConnectionSettings = new();
+
     private static void TryAddSingletonTimeProvider(this IServiceCollection services)
     {
         if (services.All(d => d.ServiceType != typeof(TimeProvider))) services.AddSingleton(TimeProvider.System);
@@ -175,6 +182,13 @@ public static partial class AuthServiceCollectionExtensions
                 pages.Enabled = false;
             return next(http);
         });
+        // A token request makes about ten statements through EF Core and OpenIddict's stores; one connection for all of
+        // them instead of one pool round trip (and pragma) each.
+        app.UseWhen(http => http.Request.Path.StartsWithSegments(AuthEndpoints.Token), branch => branch.Use(async (http, next) =>
+        {
+            await http.RequestServices.GetRequiredService<AuthDbContext>().Database.OpenConnectionAsync(http.RequestAborted);
+            await next(http);
+        }));
         // The FHIR API authenticates its bearer token itself (FhirAuthentication); the authentication middleware
         // would run OpenIddict's request pipeline and the cookie handler on every FHIR request, which cost more
         // CPU than the read itself (measured: /healthz at 0.05 ms of CPU per request with it).

@@ -14,14 +14,22 @@ public sealed class SigningKeys
     private const string RsaFile = "signing-rsa.pem";
     private const string AesFile = "encryption-aes256.key";
 
-    private SigningKeys(RsaSecurityKey signing, SymmetricSecurityKey encryption)
+    private SigningKeys(RsaSecurityKey signing, SymmetricSecurityKey encryption, SymmetricSecurityKey internalSigning)
     {
         Signing = signing;
         Encryption = encryption;
+        InternalSigning = internalSigning;
     }
 
     public RsaSecurityKey Signing { get; }
     public SymmetricSecurityKey Encryption { get; }
+
+    /// <summary>
+    /// HMAC-SHA256 key for the payloads of authorization codes and refresh tokens, which only this server reads
+    /// (they are reference tokens: the client holds a random id, the payload stays in the token table). Derived
+    /// from the AES key with HKDF, so no key file is added and the two uses never share key bytes.
+    /// </summary>
+    public SymmetricSecurityKey InternalSigning { get; }
 
     public static SigningKeys LoadOrCreate(string directory)
     {
@@ -41,7 +49,8 @@ public sealed class SigningKeys
             () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))).Trim());
         if (aes.Length != 32)
             throw new InvalidOperationException($"{Path.Combine(directory, AesFile)} must hold a base64 AES-256 key (32 bytes); delete it to have a new one made.");
-        return new SigningKeys(signing, new SymmetricSecurityKey(aes));
+        var hmac = HKDF.DeriveKey(HashAlgorithmName.SHA256, aes, 32, info: System.Text.Encoding.ASCII.GetBytes("Ignis internal token signing"));
+        return new SigningKeys(signing, new SymmetricSecurityKey(aes), new SymmetricSecurityKey(hmac) { KeyId = "ignis-internal" });
     }
 
     /// <summary>A stable key id: the RFC 7638 thumbprint of the public key.</summary>

@@ -29,6 +29,7 @@ public static partial class SmartServerHandlers
         AuthenticateBearerIntrospectionCaller.Descriptor,
         ValidateClientIdUnlessBearerCaller.Descriptor,
         ChallengeBearerIntrospectionCaller.Descriptor,
+        ProtectInternalTokens.Descriptor,
     ];
 
     /// <summary>Built-in handlers that <see cref="All"/> replaces.</summary>
