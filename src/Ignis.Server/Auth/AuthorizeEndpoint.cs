@@ -131,7 +131,9 @@ public sealed class AuthorizeEndpoint(
             && !await launches.TryConsumeAsync(launch.Id, user.Id, http.RequestAborted))
             return Reject(Errors.InvalidRequest, "The launch id has already been used.");
 
-        var principal = await principals.CreateAsync(http, user, granted, consent.Patient, consent.Encounter);
+        // The EHR launch's fhirContext (SMART 2.2) goes with its patient and encounter.
+        var fhirContext = launch is not null && granted.Contains(SmartScopes.Launch) ? launch.FhirContext : null;
+        var principal = await principals.CreateAsync(http, user, granted, consent.Patient, consent.Encounter, fhirContext);
         return Results.SignIn(principal, properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 

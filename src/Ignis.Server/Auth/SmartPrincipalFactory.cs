@@ -12,7 +12,7 @@ namespace Ignis.Server.Auth;
 
 /// <summary>
 /// Builds the principal OpenIddict turns into codes and tokens, and the SMART token response parameters.
-/// The launch context travels inside the (encrypted) authorization code and refresh tokens as claims; only
+/// The launch context travels inside the authorization code and refresh token payloads (kept in the token table) as claims; only
 /// the claims the resource server and the app need reach the access and id tokens.
 /// </summary>
 public sealed class SmartPrincipalFactory(IOptions<AuthOptions> options)
@@ -124,7 +124,7 @@ public sealed class SmartPrincipalFactory(IOptions<AuthOptions> options)
                 // The resource server binds patient/ scopes to this patient without a lookup.
                 yield return OpenIddictConstants.Destinations.AccessToken;
                 break;
-            // Everything else (session id, fhirContext) stays inside the encrypted code and refresh tokens.
+            // Everything else (session id, fhirContext) stays in the code and refresh token payloads, which never leave the token table.
         }
     }
 }

@@ -130,6 +130,24 @@ public sealed class AuthorizeRequestTests(DemoServerFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task A_code_exchanged_with_another_redirect_uri_fails_with_invalid_grant()
+    {
+        using var browser = new SmartBrowser(Server);
+        var app = new SmartApp(Server);
+        var code = await app.AuthorizeAsync(browser, "alice", "alice-demo-pass", "openid launch/patient");
+        var response = await app.TokenAsync(new()
+        {
+            ["grant_type"] = "authorization_code",
+            ["code"] = code,
+            ["redirect_uri"] = "http://127.0.0.1:51234/elsewhere",
+            ["client_id"] = app.ClientId,
+            ["code_verifier"] = app.Verifier,
+        });
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await response.BodyAsync())["error"].Str().ShouldBe("invalid_grant");
+    }
+
+    [Fact]
     public async Task System_scopes_and_unknown_scopes_are_left_out_of_a_user_grant()
     {
         using var browser = new SmartBrowser(Server);
