@@ -14,8 +14,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 # The third-party client test (tests/Ignis.Server.Tests/Clients) runs a Node script with openid-client.
-if [ ! -d tests/clients/node_modules ]; then
-  (cd tests/clients && npm ci --no-audit --no-fund --loglevel=error) || echo "npm ci in tests/clients failed"
+# Re-installed whenever package-lock.json changed since the last install.
+if ! cmp -s tests/clients/package-lock.json tests/clients/node_modules/.ignis-installed-lock 2>/dev/null; then
+  (cd tests/clients && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.ignis-installed-lock) \
+    || echo "npm ci in tests/clients failed"
 fi
 
 log=$(mktemp)

@@ -7,6 +7,7 @@ using Ignis.Fhir.Storage;
 // the request paths the wrk benchmarks rotate over (files of "/fhir/Type?query" lines). It separates
 // the engine's share of a search from HTTP and Bundle serialization.
 //   dotnet Ignis.Bench.SearchPath.dll DB_FILE [QUERIES_PER_FILE] PATHS_FILE...
+// PER_QUERY=1 prints each query's time and total as well, EXPLAIN=1 the probes, page and count SQL with their plans.
 if (args.Length < 2)
 {
     Console.Error.WriteLine("usage: Ignis.Bench.SearchPath DB_FILE [QUERIES_PER_FILE] PATHS_FILE...");
@@ -32,6 +33,10 @@ foreach (var file in files)
         var result = await SearchEngine.ExecuteAsync(connection, request, CancellationToken.None);
         if (i < 0) continue;
         ms.Add(sw.Elapsed.TotalMilliseconds);
+        if (Environment.GetEnvironmentVariable("EXPLAIN") == "1")
+            Console.WriteLine(await SearchEngine.ExplainAsync(connection, null, request, CancellationToken.None));
+        if (Environment.GetEnvironmentVariable("PER_QUERY") == "1")
+            Console.WriteLine($"  {sw.Elapsed.TotalMilliseconds,8:F2} ms  total {result.Total?.ToString(CultureInfo.InvariantCulture) ?? "-",6}  {paths[(i + paths.Length * 1000) % paths.Length]}");
         totals += result.Total ?? 0;
         pages += result.Matches.Count;
     }

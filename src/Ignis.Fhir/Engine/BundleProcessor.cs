@@ -38,6 +38,7 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
         var entries = bundle.Entry.Select((e, i) => (Entry: e, Index: i)).ToList();
         var requests = entries.Select(x => ToRequest(x.Entry, x.Index)).ToList();
         CheckNoDuplicateTargets(requests);
+        foreach (var r in requests) service.PrecomputeIndex(r.Request);
 
         using var _ = await service.Gate.EnterAsync(ct).ConfigureAwait(false);
         using var connection = service.Database.OpenWriter();
@@ -46,7 +47,8 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
 
         var ids = AssignIds(store, entries, requests);
         foreach (var (entry, i) in entries)
-            if (entry.Resource is not null) RewriteReferences(store, entry.Resource, ids, i);
+            if (entry.Resource is not null && RewriteReferences(store, entry.Resource, ids, i))
+                requests[i].Request.PrecomputedIndex = null; // its references changed: extract again from the final body
 
         var responses = new Bundle.EntryComponent[entries.Count];
         foreach (var i in Enumerable.Range(0, entries.Count).OrderBy(i => Order(entries[i].Entry.Request?.Method)).ThenBy(i => i))
@@ -99,7 +101,7 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
     private FhirResponse CreateWithId(ResourceStore store, FhirRequest create, string id)
     {
         service.Authorize(create);
-        var stored = service.Store(store, null, create.Type!, id, create.Body!, "POST", create.Decision);
+        var stored = service.Store(store, null, create.Type!, id, create.Body!, "POST", create.Decision, create.PrecomputedIndex);
         return new FhirResponse
         {
             Status = 201,
@@ -232,14 +234,17 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
         return ids;
     }
 
-    private void RewriteReferences(ResourceStore store, Resource resource, Dictionary<string, string> ids, int i)
+    /// <returns>Whether any reference changed.</returns>
+    private bool RewriteReferences(ResourceStore store, Resource resource, Dictionary<string, string> ids, int i)
     {
+        var changed = false;
         foreach (var reference in References(resource))
         {
             var value = reference.Reference;
             if (string.IsNullOrEmpty(value) || value.StartsWith('#')) continue;
             if (ids.TryGetValue(value, out var mapped))
             {
+                changed |= mapped != value;
                 reference.Reference = mapped;
                 continue;
             }
@@ -261,8 +266,10 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
                         $"Entry {i}: the conditional reference '{FhirService.Truncate(value)}' matches {(matches.Count == 0 ? "no" : "more than one")} resource.");
                 reference.Reference = $"{type}/{matches[0].Id}";
                 ids[value] = reference.Reference;
+                changed = true;
             }
         }
+        return changed;
     }
 
     internal static IEnumerable<ResourceReference> References(Base node)

@@ -25,6 +25,12 @@ public sealed class FhirRequest
     public string? CompartmentType { get; init; }
     public IReadOnlyList<KeyValuePair<string, string>> Query { get; init; } = [];
     public Resource? Body { get; set; }
+
+    /// <summary>
+    /// The index rows of <see cref="Body"/>, extracted before the write gate is entered so that the serialized part
+    /// of a write stays short; null when they must be extracted inside (the body changes after it was taken).
+    /// </summary>
+    internal Ignis.Fhir.Search.Indexing.ResourceIndex? PrecomputedIndex { get; set; }
     /// <summary>The raw body for a JSON Patch.</summary>
     public byte[]? PatchBody { get; init; }
     public string? IfMatch { get; init; }

@@ -43,6 +43,7 @@ public sealed partial class FhirService(
 
             if (IsWrite(request.Interaction))
             {
+                PrecomputeIndex(request);
                 using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
                 using var connection = database.OpenWriter();
                 using var tx = connection.BeginTransaction();
@@ -63,6 +64,17 @@ public sealed partial class FhirService(
         or Interaction.Patch or Interaction.ConditionalPatch or Interaction.Delete or Interaction.ConditionalDelete;
 
     internal WriteGate Gate => gate;
+
+    /// <summary>
+    /// Extracts the index rows of a create's or update's body outside the write gate (extraction reads only the
+    /// body's elements, none of which the store changes: it sets only id and meta.versionId/lastUpdated).
+    /// </summary>
+    internal void PrecomputeIndex(FhirRequest request)
+    {
+        if (request.Interaction is Interaction.Create or Interaction.Update or Interaction.ConditionalUpdate
+            && request.Body is { } body && body.TypeName == request.Type)
+            request.PrecomputedIndex = index(body);
+    }
     internal FhirDatabase Database => database;
 
     private void ValidateTarget(FhirRequest request)
@@ -174,7 +186,7 @@ public sealed partial class FhirService(
             if (matches.Count == 1) return Found(matches[0], 200, Location(matches[0]));
         }
         var id = assignedId ?? NewId();
-        var stored = Store(store, null, request.Type!, id, body, "POST", request.Decision);
+        var stored = Store(store, null, request.Type!, id, body, "POST", request.Decision, request.PrecomputedIndex);
         return Written(stored, 201);
     }
 
@@ -200,7 +212,7 @@ public sealed partial class FhirService(
                     $"If-Match {request.IfMatch} does not match the current version of {request.Type}/{id}" +
                     (existing is null ? " (it does not exist)." : $" ({FhirResponse.ETagFor(existing.Version)})."));
         }
-        var stored = Store(store, existing, request.Type!, id, body, "PUT", request.Decision);
+        var stored = Store(store, existing, request.Type!, id, body, "PUT", request.Decision, request.PrecomputedIndex);
         return Written(stored, existing is null || existing.Deleted ? 201 : 200);
     }
 
@@ -211,7 +223,7 @@ public sealed partial class FhirService(
         if (match is null)
         {
             if (!string.IsNullOrEmpty(body.Id)) return Update(store, request, body.Id);
-            var stored = Store(store, null, request.Type!, NewId(), body, "PUT", request.Decision);
+            var stored = Store(store, null, request.Type!, NewId(), body, "PUT", request.Decision, request.PrecomputedIndex);
             return Written(stored, 201);
         }
         if (!string.IsNullOrEmpty(body.Id) && body.Id != match.Id)
@@ -288,7 +300,7 @@ public sealed partial class FhirService(
     /// <param name="decision">When access is controlled: the stored version and the new one must both lie in the grant
     /// (checked inside the transaction, so a refused write leaves nothing behind).</param>
     internal StoredResource Store(ResourceStore store, StoredResource? existing, string type, string id, Resource body, string method,
-        AccessDecision? decision)
+        AccessDecision? decision, ResourceIndex? precomputed = null)
     {
         if (body.TypeName != type)
             throw FhirException.BadRequest($"The body is a {body.TypeName}, but the URL is for {type}.", "Resource.resourceType");
@@ -299,7 +311,7 @@ public sealed partial class FhirService(
         body.Meta ??= new Meta();
         body.Meta.VersionId = version.ToString(CultureInfo.InvariantCulture);
         body.Meta.LastUpdated = new DateTimeOffset(ticks, TimeSpan.Zero);
-        var entries = index(body);
+        var entries = precomputed ?? index(body);
         var json = FhirSerializer.ToJson(body);
         var stored = store.Write(existing, type, id, version, ticks, method, json, entries);
         if (decision?.CheckWrite(before, new StoredResourceOracle(store, stored, search)) is { } denial)

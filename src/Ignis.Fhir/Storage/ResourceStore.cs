@@ -99,20 +99,56 @@ public sealed class ResourceStore(SqliteConnection connection, SqliteTransaction
 
     private void WriteIndex(long key, ResourceIndex index)
     {
-        Insert("idx_string", ["value_norm", "value"], index.Strings, e => [e.ParamId, e.ValueNorm, e.Value], key);
-        Insert("idx_token", ["system", "code", "text", "type_system", "type_code"], index.Tokens,
-            e => [e.ParamId, e.System, e.Code, e.Text, e.TypeSystem, e.TypeCode], key);
-        Insert("idx_date", ["lo", "hi"], index.Dates, e => [e.ParamId, e.Lo, e.Hi], key);
+        InsertJson("idx_string", ["value_norm", "value"], index.Strings, (w, e) => { w.WriteStringValue(e.ValueNorm); w.WriteStringValue(e.Value); }, e => e.ParamId, key);
+        InsertJson("idx_token", ["system", "code", "text", "type_system", "type_code"], index.Tokens,
+            (w, e) => { Str(w, e.System); Str(w, e.Code); Str(w, e.Text); Str(w, e.TypeSystem); Str(w, e.TypeCode); }, e => e.ParamId, key);
+        InsertJson("idx_date", ["lo", "hi"], index.Dates, (w, e) => { w.WriteNumberValue(e.Lo); w.WriteNumberValue(e.Hi); }, e => e.ParamId, key);
         Insert("idx_number", ["lo", "hi"], index.Numbers, e => [e.ParamId, e.Lo, e.Hi], key);
         Insert("idx_quantity", ["system", "code", "lo", "hi"], index.Quantities, e => [e.ParamId, e.System, e.Code, e.Lo, e.Hi], key);
-        Insert("idx_reference", ["target_type", "target_id", "url", "url_version"], index.References,
-            e => [e.ParamId, e.TargetType, e.TargetId, e.Url, e.UrlVersion], key);
-        Insert("idx_uri", ["uri"], index.Uris, e => [e.ParamId, e.Uri], key);
+        InsertJson("idx_reference", ["target_type", "target_id", "url", "url_version"], index.References,
+            (w, e) => { Str(w, e.TargetType); Str(w, e.TargetId); Str(w, e.Url); Str(w, e.UrlVersion); }, e => e.ParamId, key);
+        InsertJson("idx_uri", ["uri"], index.Uris, (w, e) => w.WriteStringValue(e.Uri), e => e.ParamId, key);
         Insert("idx_composite",
             ["c1_system", "c1_code", "c1_lo", "c1_hi", "c2_system", "c2_code", "c2_lo", "c2_hi", "c3_system", "c3_code", "c3_lo", "c3_hi"],
             index.Composites,
             e => [e.ParamId, e.C1.System, e.C1.Code, e.C1.Lo, e.C1.Hi, e.C2.System, e.C2.Code, e.C2.Lo, e.C2.Hi,
                   e.C3?.System, e.C3?.Code, e.C3?.Lo, e.C3?.Hi], key);
+    }
+
+    private static void Str(System.Text.Json.Utf8JsonWriter w, string? value)
+    {
+        if (value is null) w.WriteNullValue(); else w.WriteStringValue(value);
+    }
+
+    // Text and integer index rows travel as one JSON array per table and resource, expanded by SQLite's json_each:
+    // two bound values per statement instead of one per column and row (binding was most of the driver's cost).
+    // Columns holding doubles keep bound parameters, so no value goes through a decimal round trip.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> JsonInsertSql = new();
+    private readonly System.Buffers.ArrayBufferWriter<byte> _json = new(4096);
+    private System.Text.Json.Utf8JsonWriter? _jsonWriter;
+
+    private void InsertJson<T>(string table, string[] columns, List<T> rows, Action<System.Text.Json.Utf8JsonWriter, T> write, Func<T, int> paramId, long key)
+    {
+        if (rows.Count == 0) return;
+        _json.ResetWrittenCount();
+        var w = _jsonWriter ??= new System.Text.Json.Utf8JsonWriter(_json, new System.Text.Json.JsonWriterOptions
+        {
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true,
+        });
+        w.Reset(_json);
+        w.WriteStartArray();
+        foreach (var row in rows)
+        {
+            w.WriteStartArray();
+            w.WriteNumberValue(paramId(row));
+            write(w, row);
+            w.WriteEndArray();
+        }
+        w.WriteEndArray();
+        w.Flush();
+        var sql = JsonInsertSql.GetOrAdd(table, t =>
+            $"INSERT INTO {t} (res_key, param_id, {string.Join(", ", columns)}) SELECT $k, {string.Join(", ", Enumerable.Range(0, columns.Length + 1).Select(i => $"value->>{i}"))} FROM json_each($j)");
+        Command(sql, ("$k", key), ("$j", System.Text.Encoding.UTF8.GetString(_json.WrittenSpan))).ExecuteNonQuery();
     }
 
     // Several rows per INSERT: the driver's per-statement cost (reset, bind by name, step) was most of the cost of a

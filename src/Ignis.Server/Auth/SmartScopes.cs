@@ -90,6 +90,7 @@ public static partial class SmartScopes
             case OfflineAccess: return "Keep access when you are not using it, until you revoke it";
             case OnlineAccess: return "Keep access while you stay signed in";
             case Introspect: return "Check whether access tokens issued by this server are still valid";
+            case "scim": return "Manage user accounts (create, change, disable and remove users; administrators only)";
         }
         if (!TryParseResource(scope, out var s)) return scope;
         var what = s.ResourceType == "*" ? "all kinds of data" : Humanize(s.ResourceType) + " data";

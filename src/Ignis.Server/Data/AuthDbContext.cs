@@ -22,6 +22,7 @@ public sealed class AuthDbContext(DbContextOptions<AuthDbContext> options)
         base.OnModelCreating(builder);
         builder.UseOpenIddict();
         builder.Entity<IgnisUser>().Property(u => u.FhirUser).HasMaxLength(256);
+        ScimModel.Configure(builder);
         builder.Entity<LaunchContext>(e =>
         {
             e.ToTable("AuthLaunches");

@@ -1,5 +1,6 @@
 using Ignis.Server.Auth;
 using Ignis.Server.Fhir;
+using Ignis.Server.Scim;
 
 namespace Ignis.Server.Hosting;
 
@@ -12,6 +13,7 @@ public static class IgnisApp
         builder.AddIgnisHosting();
         builder.Services.AddIgnisFhir();
         builder.AddIgnisAuth();
+        builder.AddIgnisScim();
 
         var app = builder.Build();
         app.RequireLoopbackForAnonymousAccess();
@@ -20,6 +22,7 @@ public static class IgnisApp
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapFhir();
         app.MapIgnisAuth();
+        app.MapScim();
         app.InitializeIgnis();
         return app;
     }

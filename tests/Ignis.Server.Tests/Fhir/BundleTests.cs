@@ -30,6 +30,26 @@ public sealed class BundleTests(ServerFixture fixture) : IClassFixture<ServerFix
 
         var observation = entries[0]!["resource"]!;
         observation["subject"]!["reference"].Str().ShouldBe($"Patient/{patientId}");
+
+        // The search index holds the rewritten reference, not the urn:uuid the entry arrived with.
+        var found = await (await Client.GetAsync($"Observation?subject=Patient/{patientId}")).BodyAsync();
+        found["entry"]!.AsArray().Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Transaction_indexes_conditional_references_as_the_resource_they_resolve_to()
+    {
+        var marker = Guid.NewGuid().ToString("N");
+        var patient = await Client.CreateAsync($$"""{"resourceType":"Patient","identifier":[{"system":"urn:test","value":"{{marker}}"}]}""");
+        var bundle = $$$"""
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"Patient?identifier=urn:test|{{{marker}}}"}},"request":{"method":"POST","url":"Observation"}}
+        ]}
+        """;
+        var response = await Client.PostAsync("", bundle);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var found = await (await Client.GetAsync($"Observation?subject=Patient/{patient}")).BodyAsync();
+        found["entry"]!.AsArray().Count.ShouldBe(1);
     }
 
     [Fact]

@@ -37,6 +37,9 @@ public static class SearchEngine
     /// <summary>A term whose probe reaches this many rows counts as unselective.</summary>
     internal const int ProbeLimit = 1000;
 
+    /// <summary>When every probed set reaches <see cref="ProbeLimit"/>, the sets are probed again up to this many rows.</summary>
+    internal const int LargeProbeLimit = 20_000;
+
     /// <summary>Rounds of _include:iterate / _revinclude:iterate after the first.</summary>
     public const int MaxIncludeIterations = 3;
 
@@ -192,6 +195,23 @@ public static class SearchEngine
             }
         }
         var pageDriver = best is not null && (bestEstimate < ProbeLimit || !defaultOrder) ? best : null;
+        if (pageDriver is null && probes.Count > 1)
+        {
+            // Every probed set is large. A set that is still small next to the others is worth materialising: when the
+            // terms together match rarely (a code and a recent date), walking the type in order would read far more.
+            var smallest = LargeProbeLimit;
+            foreach (var f in candidates.Where(f => f.Probe))
+            {
+                var probe = $"SELECT count(*) FROM ({f.Set} LIMIT {LargeProbeLimit})";
+                probes.Add(probe);
+                var estimate = await connection.ExecuteScalarAsync<int>(new CommandDefinition(probe, sql.Parameters, transaction: tx, cancellationToken: ct));
+                if (estimate < smallest)
+                {
+                    smallest = estimate;
+                    pageDriver = best = f;
+                }
+            }
+        }
 
         string Where(Fragment? driver)
         {

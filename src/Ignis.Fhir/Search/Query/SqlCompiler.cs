@@ -145,7 +145,7 @@ internal sealed class SqlCompiler(SearchRequest request)
         TextSearchValue => false,
         TokenSearchValue t => t.Code is not null,
         StringSearchValue => c.Modifier != SearchModifier.Contains,
-        DateSearchValue d => d.Prefix is not (SearchPrefix.Gt or SearchPrefix.Ge or SearchPrefix.Ne),
+        DateSearchValue d => d.Prefix is not SearchPrefix.Ne,
         NumberSearchValue => false,
         QuantitySearchValue q => q.Code is not null,
         _ => true,
@@ -288,7 +288,8 @@ internal sealed class SqlCompiler(SearchRequest request)
             case SearchPrefix.Ne: return $"NOT ({lo} >= {qlo()} AND {hi} <= {qhi()})";
             case SearchPrefix.Gt: return $"({hi} > {qhi()})";
             case SearchPrefix.Lt: return $"({lo} < {qlo()})";
-            case SearchPrefix.Ge: return $"({hi} > {qhi()} OR ({lo} >= {qlo()} AND {hi} <= {qhi()}))";
+            // The redundant bound on hi (hi >= lo) lets SQLite seek the (param_id, hi) index.
+            case SearchPrefix.Ge: return $"({hi} >= {qlo()} AND ({hi} > {qhi()} OR ({lo} >= {qlo()} AND {hi} <= {qhi()})))";
             // The redundant bounds on lo (lo <= hi) let SQLite seek the (param_id, lo, hi) index.
             case SearchPrefix.Le: return $"({lo} <= {qhi()} AND ({lo} < {qlo()} OR ({lo} >= {qlo()} AND {hi} <= {qhi()})))";
             case SearchPrefix.Sa: return $"({lo} > {qhi()})";
