@@ -173,8 +173,12 @@ public sealed class AuthorizeEndpoint(
     {
         if (options.Value.ConsentLifetime <= TimeSpan.Zero || await applications.FindByClientIdAsync(clientId, ct) is not { } application) return;
         var applicationId = await applications.GetIdAsync(application, ct);
-        await foreach (var earlier in authorizations.FindAsync(userId, applicationId, Statuses.Valid, AuthorizationTypes.Permanent, null, ct))
-            await authorizations.TryRevokeAsync(earlier, ct);
+        // Read first, then write: a write while the query's reader is open would have to upgrade its read snapshot,
+        // which SQLite refuses at once ("database is locked") when another connection wrote in between.
+        var earlier = new List<object>();
+        await foreach (var authorization in authorizations.FindAsync(userId, applicationId, Statuses.Valid, AuthorizationTypes.Permanent, null, ct))
+            earlier.Add(authorization);
+        foreach (var authorization in earlier) await authorizations.TryRevokeAsync(authorization, ct);
         var descriptor = new OpenIddictAuthorizationDescriptor
         {
             ApplicationId = applicationId,

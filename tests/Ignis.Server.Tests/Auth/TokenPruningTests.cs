@@ -28,11 +28,13 @@ public sealed class TokenPruningTests
         (await new SmartApp(server).RefreshAsync(revoked["refresh_token"].Str())).StatusCode.ShouldBe(System.Net.HttpStatusCode.OK);
         (await new SmartApp(server).RefreshAsync(revoked["refresh_token"].Str())).StatusCode.ShouldBe(System.Net.HttpStatusCode.BadRequest);
 
-        async Task<(int Tokens, int Authorizations)> CountAsync()
+        async Task<(int Tokens, int Authorizations, int Revoked)> CountAsync()
         {
             await using var scope = server.Services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<AuthDbContext>();
-            return (await db.Set<OpenIddictEntityFrameworkCoreToken>().CountAsync(), await db.Set<OpenIddictEntityFrameworkCoreAuthorization>().CountAsync());
+            var authorizations = db.Set<OpenIddictEntityFrameworkCoreAuthorization>();
+            return (await db.Set<OpenIddictEntityFrameworkCoreToken>().CountAsync(), await authorizations.CountAsync(),
+                await authorizations.CountAsync(a => a.Status != "valid"));
         }
         var before = await CountAsync();
         await Task.Delay(TimeSpan.FromSeconds(1)); // rows must be older than "now - 0"
@@ -41,7 +43,10 @@ public sealed class TokenPruningTests
         var after = await CountAsync();
 
         after.Tokens.ShouldBeLessThan(before.Tokens);
-        after.Authorizations.ShouldBe(before.Authorizations - 1);
+        // Left: the kept grant's authorization and the current consent record. Gone: the earlier consent record
+        // (revoked when the second consent replaced it) and the reused grant's authorization (no tokens left).
+        after.Authorizations.ShouldBe(2, $"before {before}, after {after}");
+        after.Revoked.ShouldBe(0);
         // The revoked grant is gone, the other one still works.
         (await (await new SmartApp(server).RefreshAsync(revoked["refresh_token"].Str())).BodyAsync())["error"].Str().ShouldBe("invalid_grant");
         (await SmartApp.IntrospectAsync(server, kept["access_token"].Str()))["active"]!.GetValue<bool>().ShouldBeTrue();
