@@ -43,8 +43,7 @@ public sealed class SmartPrincipalFactory(IOptions<AuthOptions> options)
             .SetClaim(SessionClaim, http.User.FindFirst(SessionClaim)?.Value);
         if (user.FhirUser is { Length: > 0 } fhirUser)
             identity.SetClaim(FhirUserClaim, FhirEndpoints.BaseUrl(http) + "/" + fhirUser);
-        var roles = await http.RequestServices.GetRequiredService<UserManager<IgnisUser>>().GetRolesAsync(user);
-        SetUserKind(identity, user, roles);
+        await SetUserKindAsync(http, identity, user);
         identity.SetScopes(scopes);
         identity.SetResources(FhirEndpoints.BaseUrl(http));
         ApplyLifetimes(identity);
@@ -52,12 +51,17 @@ public sealed class SmartPrincipalFactory(IOptions<AuthOptions> options)
         return new ClaimsPrincipal(identity);
     }
 
-    private static void SetUserKind(ClaimsIdentity identity, IgnisUser user, IList<string> roles)
+    /// <summary>The user kind: from the user's own record when that decides it, otherwise from their roles (a query).</summary>
+    private static async Task SetUserKindAsync(HttpContext http, ClaimsIdentity identity, IgnisUser user)
     {
         var kind = user.PatientId is not null ? "patient"
-            : user.FhirUser?.StartsWith("Practitioner/", StringComparison.Ordinal) == true || roles.Contains(IgnisRoles.Clinician) ? "practitioner"
-            : roles.Contains(IgnisRoles.Admin) ? "admin"
-            : "other";
+            : user.FhirUser?.StartsWith("Practitioner/", StringComparison.Ordinal) == true ? "practitioner"
+            : null;
+        if (kind is null)
+        {
+            var roles = await http.RequestServices.GetRequiredService<UserManager<IgnisUser>>().GetRolesAsync(user);
+            kind = roles.Contains(IgnisRoles.Clinician) ? "practitioner" : roles.Contains(IgnisRoles.Admin) ? "admin" : "other";
+        }
         identity.SetClaim(UserKindClaim, kind).SetClaim(UserPatientClaim, user.PatientId);
     }
 
@@ -71,7 +75,7 @@ public sealed class SmartPrincipalFactory(IOptions<AuthOptions> options)
         var identity = (ClaimsIdentity)stored.Identity!;
         identity.SetClaim(Claims.Name, user.UserName).SetClaim(Claims.PreferredUsername, user.UserName);
         identity.SetClaim(FhirUserClaim, user.FhirUser is { Length: > 0 } f ? FhirEndpoints.BaseUrl(http) + "/" + f : null);
-        SetUserKind(identity, user, await http.RequestServices.GetRequiredService<UserManager<IgnisUser>>().GetRolesAsync(user));
+        await SetUserKindAsync(http, identity, user);
         identity.SetScopes(scopes);
         identity.SetResources(FhirEndpoints.BaseUrl(http));
         ApplyLifetimes(identity);
