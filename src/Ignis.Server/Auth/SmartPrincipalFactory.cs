@@ -47,7 +47,7 @@ public sealed class SmartPrincipalFactory(IOptions<AuthOptions> options)
         identity.SetScopes(scopes);
         identity.SetResources(FhirEndpoints.BaseUrl(http));
         ApplyLifetimes(identity);
-        identity.SetDestinations(Destinations);
+        SetDestinations(identity);
         return new ClaimsPrincipal(identity);
     }
 
@@ -79,7 +79,7 @@ public sealed class SmartPrincipalFactory(IOptions<AuthOptions> options)
         identity.SetScopes(scopes);
         identity.SetResources(FhirEndpoints.BaseUrl(http));
         ApplyLifetimes(identity);
-        identity.SetDestinations(Destinations);
+        SetDestinations(identity);
         return stored;
     }
 
@@ -108,9 +108,15 @@ public sealed class SmartPrincipalFactory(IOptions<AuthOptions> options)
         return result;
     }
 
-    private static IEnumerable<string> Destinations(Claim claim)
+    /// <summary>Which claims go into which token; the scopes are read once, not once per claim.</summary>
+    private static void SetDestinations(ClaimsIdentity identity)
     {
-        var scopes = claim.Subject?.GetScopes() ?? [];
+        var scopes = identity.GetScopes();
+        identity.SetDestinations(claim => Destinations(claim, scopes));
+    }
+
+    private static IEnumerable<string> Destinations(Claim claim, System.Collections.Immutable.ImmutableArray<string> scopes)
+    {
         switch (claim.Type)
         {
             case Claims.Subject:
