@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Ignis.Fhir.Engine;
+using Ignis.Server.Auth.Clients;
 using Ignis.Server.Data;
 using Ignis.Server.Fhir;
 using Microsoft.AspNetCore;
@@ -34,6 +35,7 @@ public static class AuthEndpoints
         oauth.MapMethods("/userinfo", ["GET", "POST"], UserInfoAsync);
         oauth.MapMethods("/logout", ["GET", "POST"], LogoutAsync);
         oauth.MapPost("/launch", LaunchAsync);
+        app.MapClientRegistration();
 
         app.MapGet(SmartDiscovery.Path, (HttpContext http, SmartDiscovery discovery) =>
             Results.Json(discovery.Document(SmartDiscovery.Origin(http)), contentType: "application/json"));

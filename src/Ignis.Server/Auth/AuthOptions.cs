@@ -50,4 +50,13 @@ public sealed class AuthOptions
 
     /// <summary>Tokens and authorizations younger than this are kept even when no longer valid (audit, reuse detection).</summary>
     public TimeSpan PruneRetention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Client registration (RFC 7591/7592) and client secrets.</summary>
+    public Clients.RegistrationOptions Registration { get; set; } = new();
+
+    /// <summary>The password and implicit grants, off unless switched on.</summary>
+    public Clients.LegacyGrantOptions LegacyGrants { get; set; } = new();
+
+    /// <summary>Account lockout after wrong passwords.</summary>
+    public Clients.LockoutOptions Lockout { get; set; } = new();
 }

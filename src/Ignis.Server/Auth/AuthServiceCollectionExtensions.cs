@@ -143,6 +143,7 @@ public static partial class AuthServiceCollectionExtensions
         services.AddScoped<SmartPrincipalFactory>();
         services.AddScoped<LaunchService>();
         services.AddScoped<GrantRevocation>();
+        Clients.ClientsServiceCollectionExtensions.AddIgnisClients(builder);
         services.AddSingleton<AuthorizationTickets>();
         services.AddSingleton<SmartDiscovery>();
         services.AddSingleton<ICapabilityContributor>(sp => sp.GetRequiredService<SmartDiscovery>());

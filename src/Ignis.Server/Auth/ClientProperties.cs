@@ -31,4 +31,34 @@ public static class ClientProperties
 
     /// <summary>Logo URL of the app, shown on consent and connected-apps pages (string).</summary>
     public const string LogoUri = "ignis_logo_uri";
+
+    /// <summary>The client may not get tokens until an administrator enables it again (boolean).</summary>
+    public const string Disabled = "ignis_disabled";
+
+    /// <summary>When the client secret stops working, unix seconds (number; absent: never).</summary>
+    public const string ClientSecretExpiresAt = "ignis_client_secret_expires_at";
+
+    /// <summary>The secret replaced by the last rotation, hashed as OpenIddict hashes secrets (string).</summary>
+    public const string PreviousClientSecret = "ignis_previous_client_secret";
+
+    /// <summary>When <see cref="PreviousClientSecret"/> stops working, unix seconds (number).</summary>
+    public const string PreviousClientSecretExpiresAt = "ignis_previous_client_secret_expires_at";
+
+    /// <summary>RFC 7591 <c>contacts</c> (array of strings).</summary>
+    public const string Contacts = "ignis_contacts";
+
+    /// <summary>RFC 7591 <c>client_uri</c>, the app's home page (string).</summary>
+    public const string ClientUri = "ignis_client_uri";
+
+    /// <summary>RFC 7591 <c>policy_uri</c> (string).</summary>
+    public const string PolicyUri = "ignis_policy_uri";
+
+    /// <summary>RFC 7591 <c>tos_uri</c> (string).</summary>
+    public const string TosUri = "ignis_tos_uri";
+
+    /// <summary>RFC 7591 <c>software_id</c> (string).</summary>
+    public const string SoftwareId = "ignis_software_id";
+
+    /// <summary>RFC 7591 <c>software_version</c> (string).</summary>
+    public const string SoftwareVersion = "ignis_software_version";
 }

@@ -79,6 +79,8 @@ public static partial class SmartServerHandlers
         public async ValueTask HandleAsync(ValidateAuthorizationRequestContext context)
         {
             if (!string.IsNullOrEmpty(context.Request.CodeChallenge) || string.IsNullOrEmpty(context.ClientId)) return;
+            // The legacy implicit grant (response_type=token) has no code to protect.
+            if (!context.Request.HasResponseType(ResponseTypes.Code)) return;
             var application = await applications.FindByClientIdAsync(context.ClientId);
             if (application is not null && await applications.HasClientTypeAsync(application, ClientTypes.Public))
                 context.Reject(Errors.InvalidRequest, "The 'code_challenge' parameter is required for public clients (PKCE with S256).");

@@ -23,13 +23,15 @@ public sealed class TokenEndpoint(
     SignInManager<IgnisUser> signIn,
     IOpenIddictApplicationManager applications,
     AuthDbContext db,
-    SmartPrincipalFactory principals)
+    SmartPrincipalFactory principals,
+    Clients.PasswordGrant passwordGrant)
 {
     public async Task<IResult> HandleAsync(HttpContext http)
     {
         var request = http.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("/oauth/token was reached without an OpenIddict request.");
         if (request.IsClientCredentialsGrantType()) return await ClientCredentialsAsync(http, request);
+        if (request.IsPasswordGrantType()) return await passwordGrant.HandleAsync(http, request);
         if (!request.IsAuthorizationCodeGrantType() && !request.IsRefreshTokenGrantType())
             return Reject(Errors.UnsupportedGrantType, "This grant type is not supported.");
 

@@ -37,6 +37,8 @@ public sealed class AuthDbContext(DbContextOptions<AuthDbContext> options)
             e.ToTable("AuthSessions");
             e.HasKey(s => s.Id);
             e.Property(s => s.Id).HasMaxLength(64);
+            e.Property(s => s.IpAddress).HasMaxLength(64);
+            e.Property(s => s.UserAgent).HasMaxLength(256);
             e.HasIndex(s => s.UserId);
         });
     }

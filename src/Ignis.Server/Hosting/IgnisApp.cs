@@ -1,5 +1,6 @@
 using Ignis.Server.Auth;
 using Ignis.Server.Fhir;
+using Ignis.Server.Portal;
 using Ignis.Server.Scim;
 
 namespace Ignis.Server.Hosting;
@@ -14,6 +15,7 @@ public static class IgnisApp
         builder.Services.AddIgnisFhir();
         builder.AddIgnisAuth();
         builder.AddIgnisScim();
+        builder.AddIgnisPortal();
 
         var app = builder.Build();
         app.RequireLoopbackForAnonymousAccess();
