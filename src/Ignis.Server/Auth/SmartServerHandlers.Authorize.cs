@@ -41,7 +41,8 @@ public static partial class SmartServerHandlers
     /// authorize request (bad aud, PKCE missing or plain, bad response_type, ...) goes back to the app, with the
     /// state, so it can tell its user. OpenIddict redirects only errors raised after validation succeeded; this
     /// step checks the client and redirect_uri itself for the requests validation rejected. When either is
-    /// missing or unknown nothing is redirected, and the user sees the error page (/authorize/error).
+    /// missing or unknown, or the client is held for approval or disabled, nothing is redirected, and the user sees
+    /// the error page (/authorize/error).
     /// </summary>
     public sealed class RedirectErrorsToVerifiedRedirectUri(IOpenIddictApplicationManager applications)
         : IOpenIddictServerHandler<ApplyAuthorizationResponseContext>
@@ -78,7 +79,10 @@ public static partial class SmartServerHandlers
                 || !Uri.TryCreate(redirectUri, UriKind.Absolute, out var uri) || uri.Fragment.Length > 0)
                 return false;
             var application = await applications.FindByClientIdAsync(clientId);
-            return application is not null && await applications.ValidateRedirectUriAsync(application, redirectUri);
+            // A registration held for approval or disabled is not vetted: redirecting to it would let anyone who can
+            // register a client use this server as an open redirector (RFC 9700 §4.11).
+            return application is not null && await applications.ValidateRedirectUriAsync(application, redirectUri)
+                && await Clients.ClientServerHandlers.InactiveReasonAsync(applications, clientId, default) is null;
         }
     }
 }
