@@ -13,6 +13,7 @@ public sealed class SigningKeys
 {
     private const string RsaFile = "signing-rsa.pem";
     private const string AesFile = "encryption-aes256.key";
+    private const string EcFile = "signing-ec-p256.pem";
 
     private SigningKeys(RsaSecurityKey signing, SymmetricSecurityKey encryption, SymmetricSecurityKey internalSigning)
     {
@@ -51,6 +52,24 @@ public sealed class SigningKeys
             throw new InvalidOperationException($"{Path.Combine(directory, AesFile)} must hold a base64 AES-256 key (32 bytes); delete it to have a new one made.");
         var hmac = HKDF.DeriveKey(HashAlgorithmName.SHA256, aes, 32, info: System.Text.Encoding.ASCII.GetBytes("Ignis internal token signing"));
         return new SigningKeys(signing, new SymmetricSecurityKey(aes), new SymmetricSecurityKey(hmac) { KeyId = "ignis-internal" });
+    }
+
+    /// <summary>The EC P-256 key that signs access tokens when ES256 is configured, made on first use like the others.</summary>
+    public static ECDsaSecurityKey LoadOrCreateEc(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var ec = ECDsa.Create();
+        ec.ImportFromPem(ReadOrCreate(Path.Combine(directory, EcFile), () =>
+        {
+            using var fresh = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            return fresh.ExportPkcs8PrivateKeyPem();
+        }));
+        var p = ec.ExportParameters(false);
+        if (p.Curve.Oid.FriendlyName is not ("nistP256" or "ECDSA_P256"))
+            throw new InvalidOperationException($"{Path.Combine(directory, EcFile)} must hold a P-256 key; delete it to have a new one made.");
+        // RFC 7638 thumbprint: crv, kty, x, y in that order.
+        var json = $"{{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"{Base64UrlEncoder.Encode(p.Q.X)}\",\"y\":\"{Base64UrlEncoder.Encode(p.Q.Y)}\"}}";
+        return new ECDsaSecurityKey(ec) { KeyId = Base64UrlEncoder.Encode(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(json))) };
     }
 
     /// <summary>A stable key id: the RFC 7638 thumbprint of the public key.</summary>

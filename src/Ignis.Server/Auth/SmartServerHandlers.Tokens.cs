@@ -34,14 +34,19 @@ public static partial class SmartServerHandlers
                     context.SigningCredentials = context.Options.SigningCredentials.First(c => c.Key is Microsoft.IdentityModel.Tokens.SymmetricSecurityKey);
                     break;
                 case TokenTypeIdentifiers.AccessToken:
-                    // OpenIddict orders symmetric keys first; access tokens must stay RS256 for other resource servers.
-                    context.SigningCredentials = context.Options.SigningCredentials.First(c => c.Key is Microsoft.IdentityModel.Tokens.AsymmetricSecurityKey);
+                    // OpenIddict orders symmetric keys first; access tokens are RS256 for other resource servers (AccessTokenSigning
+                    // runs after this step and switches to ES256 when Ignis:Auth:AccessTokenSigningAlgorithm asks for it).
+                    context.SigningCredentials = RsaCredentials(context);
                     break;
                 case TokenTypeIdentifiers.IdentityToken:
+                    context.SigningCredentials = RsaCredentials(context); // SMART and OpenID Connect clients expect RS256 id tokens
                     context.CreateTokenEntry = false;
                     break;
             }
             return default;
         }
+
+        private static Microsoft.IdentityModel.Tokens.SigningCredentials RsaCredentials(GenerateTokenContext context) =>
+            context.Options.SigningCredentials.First(c => c.Key is Microsoft.IdentityModel.Tokens.RsaSecurityKey);
     }
 }

@@ -41,6 +41,7 @@ public sealed class AuthDbContext(DbContextOptions<AuthDbContext> options)
             e.Property(s => s.UserAgent).HasMaxLength(256);
             e.HasIndex(s => s.UserId);
         });
+        builder.ApplyConfiguration(new Auth.ClientAuthentication.UsedClientAssertionConfiguration());
     }
 }
 

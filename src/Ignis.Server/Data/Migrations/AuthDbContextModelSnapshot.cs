@@ -17,6 +17,22 @@ namespace Ignis.Server.Data.Migrations
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.14");
 
+            modelBuilder.Entity("Ignis.Server.Auth.ClientAuthentication.UsedClientAssertion", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("AuthClientAssertionJtis", (string)null);
+                });
+
             modelBuilder.Entity("Ignis.Server.Data.IgnisUser", b =>
                 {
                     b.Property<string>("Id")
