@@ -140,6 +140,8 @@ public static partial class AuthServiceCollectionExtensions
                 if (auth.Value.AccessTokenSigningAlgorithm == SecurityAlgorithms.EcdsaSha256)
                     o.SigningCredentials.Add(new SigningCredentials(
                         SigningKeys.LoadOrCreateEc(auth.Value.KeyDirectory ?? Path.Combine(ignis.Value.DataDirectory, "keys")), SecurityAlgorithms.EcdsaSha256));
+                // Retired keys (ignis keys rotate) stay published and accepted until they are deleted.
+                foreach (var retired in keys.Retired) o.SigningCredentials.Add(new SigningCredentials(retired, SecurityAlgorithms.RsaSha256));
                 o.EncryptionCredentials.Add(new EncryptingCredentials(keys.Encryption, SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512));
                 o.AccessTokenLifetime = auth.Value.AccessTokenLifetime;
                 o.RefreshTokenLifetime = auth.Value.OfflineRefreshTokenLifetime;
