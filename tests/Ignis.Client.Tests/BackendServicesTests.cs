@@ -143,7 +143,9 @@ public sealed class BackendExpiryTests(ShortLivedTokensServerFixture fixture) : 
         var due = first.ExpiresAt!.Value - TimeSpan.FromSeconds(1.3) - DateTimeOffset.UtcNow;
         if (due > TimeSpan.Zero) await Task.Delay(due);
         (await http.GetAsync("Patient/alice")).StatusCode.ShouldBe(HttpStatusCode.OK);
-        counter.Count("client_credentials").ShouldBe(2);
+        // Replaced before the request went out (a third request only when a loaded machine let the new 3-second token
+        // expire in transit, after which the 401 path refreshes again).
+        counter.Count("client_credentials").ShouldBeInRange(2, 3);
         (await backend.GetTokenAsync()).AccessToken.ShouldNotBe(first.AccessToken);
     }
 }

@@ -78,7 +78,8 @@ public sealed class AssertionReplayTests
         var key = ClientKey.Create("RS256");
         var clientId = await BackendClients.RegisterAsync(server, jwks: ClientKey.Jwks(key));
         var aud = BackendClients.TokenEndpoint(server);
-        var exp = DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 2;
+        // Lifetimes of a few seconds, not one: a busy 2-core CI machine can take a second to answer.
+        var exp = DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 5;
         var assertion = new Assertion(key, clientId, aud).With("jti", "short-lived").With("exp", exp).Sign();
         (await BackendClients.TokenAsync(server, assertion)).Status.ShouldBe(200);
         (await CountAsync(server, clientId, "short-lived")).ShouldBe(1);
@@ -90,9 +91,10 @@ public sealed class AssertionReplayTests
         (await BackendClients.TokenAsync(server, new Assertion(key, clientId, aud).With("jti", "short-lived").Sign())).Body["error_description"].Str()
             .ShouldBe(ClientAssertionErrors.Replayed);
 
-        var other = new Assertion(key, clientId, aud).With("jti", "pruned").With("exp", DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1).Sign();
+        var otherExp = DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 4;
+        var other = new Assertion(key, clientId, aud).With("jti", "pruned").With("exp", otherExp).Sign();
         (await BackendClients.TokenAsync(server, other)).Status.ShouldBe(200);
-        await Task.Delay(2100);
+        while (DateTimeOffset.UtcNow.ToUnixTimeSeconds() <= otherExp + 1) await Task.Delay(200);
         (await server.Services.GetRequiredService<AssertionReplayCache>().PruneAsync(CancellationToken.None)).ShouldBe(1);
         (await CountAsync(server, clientId, "pruned")).ShouldBe(0);
         (await CountAsync(server, clientId, "short-lived")).ShouldBe(1);
