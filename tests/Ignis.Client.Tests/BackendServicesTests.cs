@@ -29,26 +29,14 @@ public sealed class BackendServicesTests(DemoServerFixture fixture) : IClassFixt
         return result.Client!.ClientId;
     }
 
-    private BackendServicesClient Client(string clientId, ClientAssertionKey key, CountingHandler counter, string scope = "system/*.rs") => new(AcceptedByServer(Server, new BackendServicesOptions
+    private BackendServicesClient Client(string clientId, ClientAssertionKey key, CountingHandler counter, string scope = "system/*.rs") => new(new BackendServicesOptions
     {
         FhirBaseUrl = Server.FhirBase,
         ClientId = clientId,
         Key = key,
         Scope = scope,
         BackchannelHandler = counter,
-    }));
-
-    /// <summary>
-    /// Until the server's SMART private_key_jwt checks land (branch s2-backend), the token endpoint is OpenIddict's own:
-    /// it wants <c>typ: client-authentication+jwt</c> and aud = the issuer, where SMART says <c>typ: JWT</c> and aud =
-    /// the token endpoint (the SDK's defaults, checked in <see cref="The_client_assertion_follows_SMART_Backend_Services"/>).
-    /// </summary>
-    internal static BackendServicesOptions AcceptedByServer(IgnisServer server, BackendServicesOptions options)
-    {
-        options.AssertionType = "client-authentication+jwt";
-        options.AssertionAudience = server.Origin.AbsoluteUri;
-        return options;
-    }
+    });
 
     [Fact]
     public async Task The_client_assertion_follows_SMART_Backend_Services()
@@ -141,11 +129,11 @@ public sealed class BackendExpiryTests(ShortLivedTokensServerFixture fixture) : 
         var key = ClientAssertionKey.FromPem(rsa.ExportPkcs8PrivateKeyPem());
         var clientId = await BackendServicesTests.RegisterAsync(fixture.Server, key, "system/*.rs");
         var counter = new CountingHandler(new SocketsHttpHandler());
-        using var backend = new BackendServicesClient(BackendServicesTests.AcceptedByServer(fixture.Server, new BackendServicesOptions
+        using var backend = new BackendServicesClient(new BackendServicesOptions
         {
             FhirBaseUrl = fixture.Server.FhirBase, ClientId = clientId, Key = key, BackchannelHandler = counter,
             RefreshBeforeExpiry = TimeSpan.FromSeconds(1.5),
-        }));
+        });
         using var http = backend.CreateHttpClient();
 
         var first = await backend.GetTokenAsync();

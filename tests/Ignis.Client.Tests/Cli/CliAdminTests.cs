@@ -119,22 +119,18 @@ public sealed class CliAdminTests(DemoServerFixture fixture) : IClassFixture<Dem
         var clientId = (await AdminAsync(cli, "clients", "add", "--name", "CLI backend", "--jwks", jwks, "--scope", "system/*.rs", "--grant", "client_credentials", "--json"))
             .ShouldSucceed().Json["clientId"]!.GetValue<string>();
 
-        // The server checks SMART's typ/aud once branch s2-backend lands; until then OpenIddict's own (see BackendServicesTests).
-        var result = (await cli.RunAsync("token", "--server", Server.FhirBase, "--client-id", clientId, "--key", pem,
-            "--assertion-typ", "client-authentication+jwt", "--assertion-aud", Server.Origin.AbsoluteUri)).ShouldSucceed();
+        var result = (await cli.RunAsync("token", "--server", Server.FhirBase, "--client-id", clientId, "--key", pem)).ShouldSucceed();
 
         var token = result.Out.Trim();
         token.Split('.').Length.ShouldBe(3);
         (await ReadAsync(token, "Patient/dave")).ShouldBe(HttpStatusCode.OK);
-        var json = (await cli.RunAsync("token", "--server", Server.FhirBase, "--client-id", clientId, "--key", pem, "--json",
-            "--assertion-typ", "client-authentication+jwt", "--assertion-aud", Server.Origin.AbsoluteUri)).ShouldSucceed().Json;
+        var json = (await cli.RunAsync("token", "--server", Server.FhirBase, "--client-id", clientId, "--key", pem, "--json")).ShouldSucceed().Json;
         json["scope"]!.GetValue<string>().ShouldBe("system/*.rs");
         json["alg"]!.GetValue<string>().ShouldBe("RS384");
 
         using var other = RSA.Create(2048);
         await File.WriteAllTextAsync(pem, other.ExportPkcs8PrivateKeyPem());
-        (await cli.RunAsync("token", "--server", Server.FhirBase, "--client-id", clientId, "--key", pem,
-            "--assertion-typ", "client-authentication+jwt", "--assertion-aud", Server.Origin.AbsoluteUri)).ShouldFailWith(ExitCodes.Refused, "invalid_client");
+        (await cli.RunAsync("token", "--server", Server.FhirBase, "--client-id", clientId, "--key", pem)).ShouldFailWith(ExitCodes.Refused, "invalid_client");
     }
 }
 
