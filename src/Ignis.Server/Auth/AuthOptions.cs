@@ -15,6 +15,12 @@ public sealed class AuthOptions
 
     public TimeSpan AuthorizationCodeLifetime { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// How long a user's consent to an app is remembered: a later authorize request for the same scopes (or fewer)
+    /// skips the consent page unless it says prompt=consent. Zero: always ask.
+    /// </summary>
+    public TimeSpan ConsentLifetime { get; set; } = TimeSpan.FromDays(90);
+
     /// <summary>How long an EHR launch id minted by /oauth/launch may be used.</summary>
     public TimeSpan LaunchLifetime { get; set; } = TimeSpan.FromMinutes(5);
 

@@ -6,6 +6,7 @@ using Ignis.Server.Fhir;
 using Ignis.Server.Hosting;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -39,6 +40,7 @@ public static partial class AuthServiceCollectionExtensions
         {
             var path = sp.GetRequiredService<FhirDatabase>().Path;
             o.UseSqlite($"Data Source={path};Default Timeout=30;Pooling=True");
+            o.AddInterceptors(ConnectionSettings);
             o.UseOpenIddict();
         });
         services.AddDataProtection().SetApplicationName("Ignis").PersistKeysToDbContext<AuthDbContext>();
@@ -99,11 +101,13 @@ public static partial class AuthServiceCollectionExtensions
                 o.Configure(options => options.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain));
                 // SMART scopes are open-ended (any resource type, granular queries): SmartScopes filters them.
                 o.DisableScopeValidation().IgnoreScopePermissions();
-                o.RegisterScopes([.. SmartScopes.Fixed, .. SmartScopes.AdvertisedResourceScopes]);
+                o.RegisterScopes([.. SmartScopes.Fixed, SmartScopes.Introspect, .. SmartScopes.AdvertisedResourceScopes]);
                 // A used refresh token is never accepted again; presenting it revokes the whole grant (RFC 9700 §4.14.2).
                 o.SetRefreshTokenReuseLeeway(null);
                 // Other resource servers must be able to read access tokens (RFC 9068 JWTs signed RS256).
                 o.DisableAccessTokenEncryption();
+                // Refresh tokens are random ids; their payload stays in the token table (codes always are).
+                o.UseReferenceRefreshTokens();
                 foreach (var handler in SmartServerHandlers.Replaced) o.RemoveEventHandler(handler);
                 foreach (var handler in SmartServerHandlers.All) o.AddEventHandler(handler);
                 o.AddEventHandler(AccessTokenSigning.Descriptor);
@@ -112,6 +116,8 @@ public static partial class AuthServiceCollectionExtensions
                     .EnableTokenEndpointPassthrough()
                     .EnableUserInfoEndpointPassthrough()
                     .EnableEndSessionEndpointPassthrough()
+                    // Authorize errors that cannot go back to the app are shown by the /authorize/error page.
+                    .EnableStatusCodePagesIntegration()
                     // Plain http is limited to loopback (or allowed by Ignis:Auth:AllowInsecureHttp) by TransportPolicy.
                     .DisableTransportSecurityRequirement();
             })
@@ -128,6 +134,8 @@ public static partial class AuthServiceCollectionExtensions
             {
                 var keys = SigningKeys.LoadOrCreate(auth.Value.KeyDirectory ?? Path.Combine(ignis.Value.DataDirectory, "keys"));
                 o.SigningCredentials.Add(new SigningCredentials(keys.Signing, SecurityAlgorithms.RsaSha256));
+                // For codes and refresh tokens only; SmartServerHandlers.ProtectInternalTokens picks the key per token type.
+                o.SigningCredentials.Add(new SigningCredentials(keys.InternalSigning, SecurityAlgorithms.HmacSha256));
                 // The RSA key stays first: it signs id tokens (and access tokens unless ES256 is chosen, see AccessTokenSigning).
                 if (auth.Value.AccessTokenSigningAlgorithm == SecurityAlgorithms.EcdsaSha256)
                     o.SigningCredentials.Add(new SigningCredentials(
@@ -165,6 +173,8 @@ public static partial class AuthServiceCollectionExtensions
         return builder;
     }
 
+    private static readonly AuthConnectionSettings ConnectionSettings = new();
+
     private static void TryAddSingletonTimeProvider(this IServiceCollection services)
     {
         if (services.All(d => d.ServiceType != typeof(TimeProvider))) services.AddSingleton(TimeProvider.System);
@@ -175,6 +185,24 @@ public static partial class AuthServiceCollectionExtensions
     {
         app.UseMiddleware<SecurityHeaders>();
         app.UseMiddleware<TransportPolicy>();
+        // RFC 6749 §4.1.2.1: an authorize request whose client or redirect_uri is not genuine is not redirected; OpenIddict
+        // leaves its 400 to the status code pages, which re-execute the request on the error page. Only the authorize and
+        // logout endpoints use them. (In a UseWhen branch the re-executed request is not routed again and ends in a 404.)
+        app.UseStatusCodePagesWithReExecute(AuthPages.Error);
+        app.Use((http, next) =>
+        {
+            if (!http.Request.Path.StartsWithSegments(AuthEndpoints.Authorize) && !http.Request.Path.StartsWithSegments(AuthEndpoints.Logout)
+                && http.Features.Get<IStatusCodePagesFeature>() is { } pages)
+                pages.Enabled = false;
+            return next(http);
+        });
+        // A token request makes about ten statements through EF Core and OpenIddict's stores; one connection for all of
+        // them instead of one pool round trip (and pragma) each.
+        app.UseWhen(http => http.Request.Path.StartsWithSegments(AuthEndpoints.Token), branch => branch.Use(async (http, next) =>
+        {
+            await http.RequestServices.GetRequiredService<AuthDbContext>().Database.OpenConnectionAsync(http.RequestAborted);
+            await next(http);
+        }));
         // The FHIR API authenticates its bearer token itself (FhirAuthentication); the authentication middleware
         // would run OpenIddict's request pipeline and the cookie handler on every FHIR request, which cost more
         // CPU than the read itself (measured: /healthz at 0.05 ms of CPU per request with it).

@@ -16,11 +16,12 @@ public sealed class SigningKeys
     private const string AesFile = "encryption-aes256.key";
     private const string EcFile = "signing-ec-p256.pem";
 
-    private SigningKeys(RsaSecurityKey signing, IReadOnlyList<RsaSecurityKey> retired, SymmetricSecurityKey encryption)
+    private SigningKeys(RsaSecurityKey signing, IReadOnlyList<RsaSecurityKey> retired, SymmetricSecurityKey encryption, SymmetricSecurityKey internalSigning)
     {
         Signing = signing;
         Retired = retired;
         Encryption = encryption;
+        InternalSigning = internalSigning;
     }
 
     public RsaSecurityKey Signing { get; }
@@ -29,6 +30,13 @@ public sealed class SigningKeys
     public IReadOnlyList<RsaSecurityKey> Retired { get; }
 
     public SymmetricSecurityKey Encryption { get; }
+
+    /// <summary>
+    /// HMAC-SHA256 key for the payloads of authorization codes and refresh tokens, which only this server reads
+    /// (they are reference tokens: the client holds a random id, the payload stays in the token table). Derived
+    /// from the AES key with HKDF, so no key file is added and the two uses never share key bytes.
+    /// </summary>
+    public SymmetricSecurityKey InternalSigning { get; }
 
     /// <summary>
     /// Retires the signing key: it is renamed signing-rsa.retired-{time}.pem (still published in the JWKS and accepted
@@ -76,7 +84,8 @@ public sealed class SigningKeys
             () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))).Trim());
         if (aes.Length != 32)
             throw new InvalidOperationException($"{Path.Combine(directory, AesFile)} must hold a base64 AES-256 key (32 bytes); delete it to have a new one made.");
-        return new SigningKeys(signing, retired, new SymmetricSecurityKey(aes));
+        var hmac = HKDF.DeriveKey(HashAlgorithmName.SHA256, aes, 32, info: System.Text.Encoding.ASCII.GetBytes("Ignis internal token signing"));
+        return new SigningKeys(signing, retired, new SymmetricSecurityKey(aes), new SymmetricSecurityKey(hmac) { KeyId = "ignis-internal" });
     }
 
     /// <summary>The EC P-256 key that signs access tokens when ES256 is configured, made on first use like the others.</summary>

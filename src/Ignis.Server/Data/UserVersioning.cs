@@ -41,6 +41,10 @@ public sealed class UserVersioning(TimeProvider clock) : SaveChangesInterceptor
     private void Stamp(DbContext context)
     {
         context.ChangeTracker.DetectChanges();
+        // Most saves (token, authorization and session rows: several per token request) change no user or role.
+        if (!context.ChangeTracker.Entries().Any(e => e.State is not (EntityState.Unchanged or EntityState.Detached)
+                && e.Entity is IgnisUser or IdentityUserRole<string> or IdentityRole))
+            return;
         var now = clock.GetUtcNow().UtcDateTime;
         var touchedUsers = new HashSet<string>(StringComparer.Ordinal);
         var touchedRoles = new HashSet<string>(StringComparer.Ordinal);
