@@ -19,8 +19,12 @@ public sealed class LoginTests(DemoServerFixture fixture, ChromiumFixture chromi
         var browser = new ChromiumLauncher(chromium, "alice", "alice-demo-pass");
         using var client = sdk.Client(browser);
 
-        var session = await client.LoginAsync();
+        // prompt=consent: the consent page even if alice allowed these scopes before (remembered consent).
+        var login = new LoginOptions();
+        login.ExtraParameters["prompt"] = "consent";
+        var session = await client.LoginAsync(login);
 
+        browser.SawConsentPage.ShouldBeTrue();
         // The URL the SDK opened: PKCE S256, state, aud = the FHIR base, a loopback redirect on a port the OS chose.
         var authorize = System.Web.HttpUtility.ParseQueryString(browser.AuthorizeUrl!.Query);
         authorize["code_challenge_method"].ShouldBe("S256");
@@ -88,7 +92,9 @@ public sealed class LoginTests(DemoServerFixture fixture, ChromiumFixture chromi
         var browser = new FormBrowserLauncher(Server, "alice", "alice-demo-pass") { Decision = "deny" };
         using var client = sdk.Client(browser);
 
-        var error = await Should.ThrowAsync<SmartAuthorizationException>(() => client.LoginAsync());
+        var login = new LoginOptions();
+        login.ExtraParameters["prompt"] = "consent";
+        var error = await Should.ThrowAsync<SmartAuthorizationException>(() => client.LoginAsync(login));
         error.Error.ShouldBe("access_denied");
         browser.CallbackText.ShouldContain("access_denied");
         browser.CallbackText.ShouldContain("You can close this tab");

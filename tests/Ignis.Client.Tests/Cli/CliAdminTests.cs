@@ -119,7 +119,6 @@ public sealed class CliAdminTests(DemoServerFixture fixture) : IClassFixture<Dem
         var clientId = (await AdminAsync(cli, "clients", "add", "--name", "CLI backend", "--jwks", jwks, "--scope", "system/*.rs", "--grant", "client_credentials", "--json"))
             .ShouldSucceed().Json["clientId"]!.GetValue<string>();
 
-        // The server checks SMART's typ/aud once branch s2-backend lands; until then OpenIddict's own (see BackendServicesTests).
         var result = (await cli.RunAsync("token", "--server", Server.FhirBase, "--client-id", clientId, "--key", pem)).ShouldSucceed();
 
         var token = result.Out.Trim();
