@@ -15,10 +15,10 @@ public static class NodeScripts
         throw new InvalidOperationException($"No Ignis.sln above {AppContext.BaseDirectory}");
     }
 
-    /// <summary>npm ci from the committed package-lock.json when node_modules is missing (scripts/test.sh does it too).</summary>
-    public static async Task EnsureInstalledAsync(string folder)
+    /// <summary>npm ci from the committed package-lock.json when a package the test needs is missing (scripts/test.sh does it too).</summary>
+    public static async Task EnsureInstalledAsync(string folder, params string[] packages)
     {
-        if (Directory.Exists(Path.Combine(folder, "node_modules", "openid-client"))) return;
+        if ((packages.Length == 0 ? ["openid-client"] : packages).All(p => Directory.Exists(Path.Combine(folder, "node_modules", p)))) return;
         using var npm = Start("npm", folder, null, "ci", "--no-audit", "--no-fund", "--loglevel=error");
         npm.StandardInput.Close();
         var output = npm.StandardOutput.ReadToEndAsync();

@@ -1,6 +1,5 @@
-using System.Diagnostics;
-using System.Text;
 using System.Text.Json.Nodes;
+using Ignis.Server.Tests.Clients;
 using Ignis.Server.Tests.Infrastructure;
 
 namespace Ignis.Server.Tests.Scim;
@@ -17,9 +16,9 @@ public sealed class ScimThirdPartyClientTests(DemoServerFixture fixture) : IClas
     [Fact]
     public async Task Scimmy_scim2_parse_filter_and_scim_patch_agree_with_the_server_over_a_provisioning_cycle()
     {
-        var folder = ClientsFolder();
-        await EnsureInstalledAsync(folder);
-        using var node = Start("node", folder, "scim-client.mjs", Server.Origin.ToString(), "demo-backend", "demo-backend-secret");
+        var folder = NodeScripts.Folder();
+        await NodeScripts.EnsureInstalledAsync(folder, "scimmy", "scim2-parse-filter", "scim-patch");
+        using var node = NodeScripts.Start("node", folder, null, "scim-client.mjs", Server.Origin.ToString(), "demo-backend", "demo-backend-secret");
         node.StandardInput.Close();
         var stdout = node.StandardOutput.ReadToEndAsync();
         var stderr = node.StandardError.ReadToEndAsync();
@@ -30,49 +29,5 @@ public sealed class ScimThirdPartyClientTests(DemoServerFixture fixture) : IClas
         result["failures"]!.AsArray().ShouldBeEmpty(output);
         result["checks"]!.GetValue<int>().ShouldBeGreaterThan(60);
         node.ExitCode.ShouldBe(0, await stderr);
-    }
-
-    private static string ClientsFolder()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Ignis.sln")))
-                return Path.Combine(dir.FullName, "tests", "clients");
-        throw new InvalidOperationException($"No Ignis.sln above {AppContext.BaseDirectory}");
-    }
-
-    /// <summary>npm ci from the committed package-lock.json when the SCIM libraries are missing (scripts/test.sh does it too).</summary>
-    private static async Task EnsureInstalledAsync(string folder)
-    {
-        if (new[] { "scimmy", "scim2-parse-filter", "scim-patch" }.All(p => Directory.Exists(Path.Combine(folder, "node_modules", p)))) return;
-        using var npm = Start("npm", folder, "ci", "--no-audit", "--no-fund", "--loglevel=error");
-        npm.StandardInput.Close();
-        var output = npm.StandardOutput.ReadToEndAsync();
-        var errors = npm.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await npm.WaitForExitAsync(timeout.Token);
-        if (npm.ExitCode != 0)
-            throw new InvalidOperationException($"npm ci in {folder} failed ({npm.ExitCode}); run scripts/test.sh:\n{await output}\n{await errors}");
-    }
-
-    private static Process Start(string program, string folder, params string[] args)
-    {
-        var info = new ProcessStartInfo(program)
-        {
-            WorkingDirectory = folder,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        try
-        {
-            return Process.Start(info) ?? throw new InvalidOperationException($"{program} did not start");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new InvalidOperationException($"{program} is not installed ({e.Message}): this test needs Node.js and npm; run scripts/test.sh.", e);
-        }
     }
 }
