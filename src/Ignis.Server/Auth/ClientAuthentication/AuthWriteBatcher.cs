@@ -12,12 +12,13 @@ public sealed class AuthWriteRefusedException(Exception inner) : Exception("The 
 public sealed record TokenRow(string Id, string? ApplicationId, string? Subject, string Type, DateTime CreationDate, DateTime ExpirationDate);
 
 /// <summary>
-/// Group commit for the two writes of a backend-services token request: the client assertion's jti and the
-/// access token's row. The database runs with synchronous=FULL, so every commit waits for the disk (about 2 ms
-/// here) while holding SQLite's single write lock: one transaction per write limits a node to a few hundred
-/// tokens a second. Concurrent requests hand their writes to one writer thread, which commits whatever has
-/// queued up in one transaction and then answers each request; a request is answered only after its write is
-/// on disk, as before. Rows are written with the same statements on every node; the primary keys arbitrate.
+/// Group commit for the writes of a backend-services token request: the client assertion's jti and the access
+/// token's row, in one transaction. SQLite has one write lock: request threads that each commit their own rows
+/// queue for it (and, finding it taken, sleep in busy_timeout steps of 1-100 ms), and each commit pays its own
+/// WAL append (with synchronous=FULL a disk flush, ~2 ms here). Concurrent requests instead hand their rows to
+/// one writer thread, which commits whatever has queued up in one transaction and then answers each request,
+/// only after its rows are committed. Rows are written with the same statements on every node; the primary
+/// keys arbitrate.
 /// </summary>
 public sealed partial class AuthWriteBatcher(IServiceScopeFactory scopes, ILogger<AuthWriteBatcher> logger) : IHostedService, IDisposable
 {
@@ -119,8 +120,9 @@ public sealed partial class AuthWriteBatcher(IServiceScopeFactory scopes, ILogge
         var connection = new Microsoft.Data.Sqlite.SqliteConnection(_connectionString);
         connection.Open();
         using var pragma = connection.CreateCommand();
+        // The auth tables' settings (Data/AuthConnectionSettings.cs: synchronous=NORMAL, busy_timeout), and
         // foreign_keys as EF Core sets it: a token row of a client deleted meanwhile is refused, not left dangling.
-        pragma.CommandText = "PRAGMA busy_timeout=30000; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;";
+        pragma.CommandText = "PRAGMA busy_timeout=30000; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;";
         pragma.ExecuteNonQuery();
         return connection;
     }
