@@ -8,14 +8,20 @@ need_apt=()
 command -v sqlite3 >/dev/null 2>&1 || need_apt+=(sqlite3)
 # Browser tests (tests/Ignis.Server.Tests/Browser) drive Debian's Chromium through its ChromeDriver.
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then need_apt+=(chromium chromium-driver); fi
+# The SDK's Linux keyring test (tests/Ignis.Client.Tests/LibSecretTests.cs) runs a private D-Bus and GNOME Keyring.
+[ -x /usr/bin/dbus-daemon ] || need_apt+=(dbus-daemon)
+[ -x /usr/bin/gnome-keyring-daemon ] || need_apt+=(gnome-keyring)
+[ -x /usr/bin/secret-tool ] || need_apt+=(libsecret-tools)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
   else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null; fi
 fi
 
 # The third-party client test (tests/Ignis.Server.Tests/Clients) runs a Node script with openid-client.
-if [ ! -d tests/clients/node_modules ]; then
-  (cd tests/clients && npm ci --no-audit --no-fund --loglevel=error) || echo "npm ci in tests/clients failed"
+# Re-installed whenever package-lock.json changed since the last install.
+if ! cmp -s tests/clients/package-lock.json tests/clients/node_modules/.ignis-installed-lock 2>/dev/null; then
+  (cd tests/clients && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.ignis-installed-lock) \
+    || echo "npm ci in tests/clients failed"
 fi
 
 log=$(mktemp)

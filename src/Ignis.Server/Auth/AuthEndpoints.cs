@@ -118,13 +118,30 @@ public static class AuthEndpoints
         string? fhirContext = null;
         if (body.FhirContext is { Count: > 0 } context)
         {
-            if (context.Any(c => c is not JsonObject)) return Results.Problem(statusCode: 400, title: "fhirContext must be an array of objects.");
+            if (!context.All(IsFhirContextItem))
+                return Results.Problem(statusCode: 400, title: "fhirContext must be an array of SMART 2.2 context objects, each with a reference, canonical or identifier.");
             fhirContext = context.ToJsonString();
         }
 
         var launch = await launches.CreateAsync(user.Id, NullIfEmpty(body.ClientId), body.Patient, NullIfEmpty(body.Encounter), fhirContext, http.RequestAborted);
         return Results.Json(new { launch = launch.Id, expires_in = (int)options.Value.LaunchLifetime.TotalSeconds, iss = FhirEndpoints.BaseUrl(http) },
             statusCode: 201);
+    }
+
+    /// <summary>
+    /// SMART App Launch 2.2 §"fhirContext": an object with a relative reference ("Observation/123"), a canonical or
+    /// an identifier, and optionally the resource type and a role (an absolute URI).
+    /// </summary>
+    private static bool IsFhirContextItem(JsonNode? item)
+    {
+        if (item is not JsonObject o) return false;
+        static bool IsString(JsonNode? n) => n is JsonValue v && v.TryGetValue<string>(out var s) && s.Length > 0;
+        var hasTarget = (o["reference"] is { } r && IsString(r) && r.GetValue<string>().Split('/') is [{ Length: > 0 }, { Length: > 0 }])
+            || (o["canonical"] is { } c && IsString(c))
+            || o["identifier"] is JsonObject;
+        return hasTarget
+            && (o["type"] is null || IsString(o["type"]))
+            && (o["role"] is null || (IsString(o["role"]) && Uri.IsWellFormedUriString(o["role"]!.GetValue<string>(), UriKind.Absolute)));
     }
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;

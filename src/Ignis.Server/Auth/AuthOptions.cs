@@ -15,11 +15,24 @@ public sealed class AuthOptions
 
     public TimeSpan AuthorizationCodeLifetime { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// How long a user's consent to an app is remembered: a later authorize request for the same scopes (or fewer)
+    /// skips the consent page unless it says prompt=consent. Zero: always ask.
+    /// </summary>
+    public TimeSpan ConsentLifetime { get; set; } = TimeSpan.FromDays(90);
+
     /// <summary>How long an EHR launch id minted by /oauth/launch may be used.</summary>
     public TimeSpan LaunchLifetime { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>How long a browser sign-in lasts without activity.</summary>
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(8);
+
+    /// <summary>
+    /// How access tokens are signed: RS256 (the default, with the RSA key that also signs id tokens) or ES256 (an
+    /// EC P-256 key made next to it; signing costs about a tenth of RS256, the token endpoint's largest fixed
+    /// cost). Both keys are published at /oauth/jwks; id tokens stay RS256.
+    /// </summary>
+    public string AccessTokenSigningAlgorithm { get; set; } = "RS256";
 
     /// <summary>Where the signing and encryption keys live; default {DataDirectory}/keys.</summary>
     public string? KeyDirectory { get; set; }

@@ -1,10 +1,12 @@
 using System.Security.Claims;
 using Ignis.Fhir.Storage;
+using Ignis.Server.Auth.ClientAuthentication;
 using Ignis.Server.Data;
 using Ignis.Server.Fhir;
 using Ignis.Server.Hosting;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -25,15 +27,20 @@ public static partial class AuthServiceCollectionExtensions
             .Validate(o => o.OfflineRefreshTokenLifetime > TimeSpan.Zero, "Ignis:Auth:OfflineRefreshTokenLifetime must be positive, e.g. 90.00:00:00.")
             .Validate(o => o.OnlineRefreshTokenLifetime > TimeSpan.Zero, "Ignis:Auth:OnlineRefreshTokenLifetime must be positive, e.g. 12:00:00.")
             .Validate(o => o.PruneInterval > TimeSpan.Zero, "Ignis:Auth:PruneInterval must be positive, e.g. 01:00:00.")
+            .Validate(o => o.AccessTokenSigningAlgorithm is SecurityAlgorithms.RsaSha256 or SecurityAlgorithms.EcdsaSha256,
+                "Ignis:Auth:AccessTokenSigningAlgorithm must be RS256 or ES256.")
             .ValidateOnStart();
         services.TryAddSingletonTimeProvider();
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
         builder.Logging.AddFilter("OpenIddict", LogLevel.Warning);
 
-        services.AddDbContext<AuthDbContext>((sp, o) =>
+        // Pooled: every OAuth request uses a context (OpenIddict, Identity); creating one each time cost ~7 % of a
+        // backend-services token request's CPU.
+        services.AddDbContextPool<AuthDbContext>((sp, o) =>
         {
             var path = sp.GetRequiredService<FhirDatabase>().Path;
             o.UseSqlite($"Data Source={path};Default Timeout=30;Pooling=True");
+            o.AddInterceptors(ConnectionSettings);
             o.UseOpenIddict();
         });
         services.AddDataProtection().SetApplicationName("Ignis").PersistKeysToDbContext<AuthDbContext>();
@@ -94,18 +101,23 @@ public static partial class AuthServiceCollectionExtensions
                 o.Configure(options => options.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain));
                 // SMART scopes are open-ended (any resource type, granular queries): SmartScopes filters them.
                 o.DisableScopeValidation().IgnoreScopePermissions();
-                o.RegisterScopes([.. SmartScopes.Fixed, .. SmartScopes.AdvertisedResourceScopes]);
+                o.RegisterScopes([.. SmartScopes.Fixed, SmartScopes.Introspect, .. SmartScopes.AdvertisedResourceScopes]);
                 // A used refresh token is never accepted again; presenting it revokes the whole grant (RFC 9700 §4.14.2).
                 o.SetRefreshTokenReuseLeeway(null);
                 // Other resource servers must be able to read access tokens (RFC 9068 JWTs signed RS256).
                 o.DisableAccessTokenEncryption();
+                // Refresh tokens are random ids; their payload stays in the token table (codes always are).
+                o.UseReferenceRefreshTokens();
                 foreach (var handler in SmartServerHandlers.Replaced) o.RemoveEventHandler(handler);
                 foreach (var handler in SmartServerHandlers.All) o.AddEventHandler(handler);
+                o.AddEventHandler(AccessTokenSigning.Descriptor);
                 o.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()
                     .EnableTokenEndpointPassthrough()
                     .EnableUserInfoEndpointPassthrough()
                     .EnableEndSessionEndpointPassthrough()
+                    // Authorize errors that cannot go back to the app are shown by the /authorize/error page.
+                    .EnableStatusCodePagesIntegration()
                     // Plain http is limited to loopback (or allowed by Ignis:Auth:AllowInsecureHttp) by TransportPolicy.
                     .DisableTransportSecurityRequirement();
             })
@@ -122,6 +134,14 @@ public static partial class AuthServiceCollectionExtensions
             {
                 var keys = SigningKeys.LoadOrCreate(auth.Value.KeyDirectory ?? Path.Combine(ignis.Value.DataDirectory, "keys"));
                 o.SigningCredentials.Add(new SigningCredentials(keys.Signing, SecurityAlgorithms.RsaSha256));
+                // For codes and refresh tokens only; SmartServerHandlers.ProtectInternalTokens picks the key per token type.
+                o.SigningCredentials.Add(new SigningCredentials(keys.InternalSigning, SecurityAlgorithms.HmacSha256));
+                // The RSA key stays first: it signs id tokens (and access tokens unless ES256 is chosen, see AccessTokenSigning).
+                if (auth.Value.AccessTokenSigningAlgorithm == SecurityAlgorithms.EcdsaSha256)
+                    o.SigningCredentials.Add(new SigningCredentials(
+                        SigningKeys.LoadOrCreateEc(auth.Value.KeyDirectory ?? Path.Combine(ignis.Value.DataDirectory, "keys")), SecurityAlgorithms.EcdsaSha256));
+                // Retired keys (ignis keys rotate) stay published and accepted until they are deleted.
+                foreach (var retired in keys.Retired) o.SigningCredentials.Add(new SigningCredentials(retired, SecurityAlgorithms.RsaSha256));
                 o.EncryptionCredentials.Add(new EncryptingCredentials(keys.Encryption, SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512));
                 o.AccessTokenLifetime = auth.Value.AccessTokenLifetime;
                 o.RefreshTokenLifetime = auth.Value.OfflineRefreshTokenLifetime;
@@ -140,6 +160,7 @@ public static partial class AuthServiceCollectionExtensions
         services.AddSingleton<SmartDiscovery>();
         services.AddSingleton<ICapabilityContributor>(sp => sp.GetRequiredService<SmartDiscovery>());
         services.AddHostedService<TokenPruning>();
+        builder.AddIgnisClientAssertions();
 
         // The pages live in this assembly, which is not the entry assembly when tests host the server.
         services.AddRazorPages().AddApplicationPart(typeof(AuthServiceCollectionExtensions).Assembly);
@@ -152,6 +173,8 @@ public static partial class AuthServiceCollectionExtensions
         return builder;
     }
 
+    private static readonly AuthConnectionSettings ConnectionSettings = new();
+
     private static void TryAddSingletonTimeProvider(this IServiceCollection services)
     {
         if (services.All(d => d.ServiceType != typeof(TimeProvider))) services.AddSingleton(TimeProvider.System);
@@ -162,6 +185,24 @@ public static partial class AuthServiceCollectionExtensions
     {
         app.UseMiddleware<SecurityHeaders>();
         app.UseMiddleware<TransportPolicy>();
+        // RFC 6749 §4.1.2.1: an authorize request whose client or redirect_uri is not genuine is not redirected; OpenIddict
+        // leaves its 400 to the status code pages, which re-execute the request on the error page. Only the authorize and
+        // logout endpoints use them. (In a UseWhen branch the re-executed request is not routed again and ends in a 404.)
+        app.UseStatusCodePagesWithReExecute(AuthPages.Error);
+        app.Use((http, next) =>
+        {
+            if (!http.Request.Path.StartsWithSegments(AuthEndpoints.Authorize) && !http.Request.Path.StartsWithSegments(AuthEndpoints.Logout)
+                && http.Features.Get<IStatusCodePagesFeature>() is { } pages)
+                pages.Enabled = false;
+            return next(http);
+        });
+        // A token request makes about ten statements through EF Core and OpenIddict's stores; one connection for all of
+        // them instead of one pool round trip (and pragma) each.
+        app.UseWhen(http => http.Request.Path.StartsWithSegments(AuthEndpoints.Token), branch => branch.Use(async (http, next) =>
+        {
+            await http.RequestServices.GetRequiredService<AuthDbContext>().Database.OpenConnectionAsync(http.RequestAborted);
+            await next(http);
+        }));
         // The FHIR API authenticates its bearer token itself (FhirAuthentication); the authentication middleware
         // would run OpenIddict's request pipeline and the cookie handler on every FHIR request, which cost more
         // CPU than the read itself (measured: /healthz at 0.05 ms of CPU per request with it).

@@ -11,6 +11,8 @@ public static class DemoAuthData
     public const string PublicClientId = "demo-app";
     public const string PublicClientRedirectUri = "http://127.0.0.1/callback";
     public const string BackendClientId = "demo-backend";
+    public const string TesterRedirectUri = "http://127.0.0.1/launcher/callback";
+    public const string TesterRedirectUriLocalhost = "http://localhost/launcher/callback";
 
     private static readonly (string Name, string Password, string Role, string? FhirUser)[] Users =
     [
@@ -43,7 +45,8 @@ public static class DemoAuthData
             ClientType = ClientTypes.Public,
             ApplicationType = ApplicationTypes.Native, // loopback redirect on any port (RFC 8252 §7.3)
             ConsentType = ConsentTypes.Explicit,
-            RedirectUris = { new Uri(PublicClientRedirectUri) },
+            // The launch tester's callback (/launcher/callback) as a loopback redirect, so the demo app can be tried there.
+            RedirectUris = { new Uri(PublicClientRedirectUri), new Uri(TesterRedirectUri), new Uri(TesterRedirectUriLocalhost) },
             PostLogoutRedirectUris = { new Uri(PublicClientRedirectUri) },
             Permissions =
             {

@@ -25,14 +25,16 @@ public sealed partial class GrantRevocation(
         if (application is null) return 0;
         var client = await applications.GetIdAsync(application, ct);
         long count = 0;
-        await foreach (var authorization in authorizations.FindAsync(userId, client, status: null, type: null, scopes: null, ct))
+        // Each list is read in full before anything is written: writing while a query's reader is open fails in
+        // SQLite ("database is locked") when another connection wrote in between.
+        foreach (var authorization in await ToListAsync(authorizations.FindAsync(userId, client, status: null, type: null, scopes: null, ct)))
         {
             var id = await authorizations.GetIdAsync(authorization, ct);
             await authorizations.TryRevokeAsync(authorization, ct);
             count += await tokens.RevokeByAuthorizationIdAsync(id!, ct);
         }
         // Tokens issued without an authorization (none today, but the store allows it).
-        await foreach (var token in tokens.FindAsync(userId, client, status: null, type: null, ct))
+        foreach (var token in await ToListAsync(tokens.FindAsync(userId, client, status: null, type: null, ct)))
             if (await tokens.TryRevokeAsync(token, ct)) count++;
         LogAppRevoked(logger, userId, clientId, count);
         return count;
@@ -42,7 +44,7 @@ public sealed partial class GrantRevocation(
     public async Task<long> SignOutEverywhereAsync(string userId, CancellationToken ct = default)
     {
         long count = 0;
-        await foreach (var authorization in authorizations.FindBySubjectAsync(userId, ct))
+        foreach (var authorization in await ToListAsync(authorizations.FindBySubjectAsync(userId, ct)))
         {
             await authorizations.TryRevokeAsync(authorization, ct);
             count += await tokens.RevokeByAuthorizationIdAsync((await authorizations.GetIdAsync(authorization, ct))!, ct);
@@ -54,6 +56,13 @@ public sealed partial class GrantRevocation(
         if (await users.FindByIdAsync(userId) is { } user) await users.UpdateSecurityStampAsync(user);
         LogSignedOutEverywhere(logger, userId, count);
         return count;
+    }
+
+    private static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> items)
+    {
+        var list = new List<T>();
+        await foreach (var item in items) list.Add(item);
+        return list;
     }
 
     [LoggerMessage(EventId = 3100, Level = LogLevel.Information, Message = "Revoked the grants of user {UserId} to client {ClientId} ({Count} tokens)")]

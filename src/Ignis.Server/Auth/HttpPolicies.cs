@@ -14,8 +14,8 @@ public sealed class SecurityHeaders(RequestDelegate next)
     public const string StylesheetPath = "/assets/ignis.css";
 
     // form-action is left out on purpose: browsers apply it to the redirect that ends a consent form post,
-    // which goes to the app's redirect_uri on another origin.
-    private const string Policy = "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
+    // which goes to the app's redirect_uri on another origin. App logos are registered https URLs.
+    public const string Policy = "default-src 'none'; style-src 'self'; img-src 'self' data: https:; frame-ancestors 'none'; base-uri 'none'";
 
     public Task InvokeAsync(HttpContext http)
     {
@@ -34,16 +34,16 @@ public sealed class SecurityHeaders(RequestDelegate next)
         return next(http);
     }
 
-    public const string Stylesheet = """
-        body { font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; color: #1d1d1f; background: #fff; line-height: 1.5; }
-        h1 { font-size: 1.5rem; }
-        label { display: block; margin: .5rem 0; }
-        input[type=text], input[type=password], input[type=search] { width: 100%; padding: .5rem; font-size: 1rem; box-sizing: border-box; }
-        button { font-size: 1rem; padding: .5rem 1.25rem; margin: .5rem .5rem .5rem 0; cursor: pointer; }
-        .error { color: #b00020; border: 1px solid #b00020; padding: .5rem; }
-        fieldset { border: 1px solid #ccc; margin: 1rem 0; }
-        code { font-size: .85rem; color: #555; }
-        """;
+    /// <summary>The pages' one stylesheet (Pages/Shared/ignis.css, embedded in the assembly).</summary>
+    public static string Stylesheet { get; } = LoadStylesheet();
+
+    private static string LoadStylesheet()
+    {
+        using var stream = typeof(SecurityHeaders).Assembly.GetManifestResourceStream("Ignis.Server.ignis.css")
+            ?? throw new InvalidOperationException("The embedded stylesheet Ignis.Server.ignis.css is missing from the build.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
 }
 
 /// <summary>
@@ -52,7 +52,7 @@ public sealed class SecurityHeaders(RequestDelegate next)
 /// </summary>
 public sealed class TransportPolicy(RequestDelegate next, IOptions<AuthOptions> options)
 {
-    private static readonly string[] Protected = ["/oauth", "/account", "/authorize", "/.well-known"];
+    private static readonly string[] Protected = ["/oauth", "/account", "/authorize", "/.well-known", "/admin", "/developer", "/launcher"];
 
     public Task InvokeAsync(HttpContext http)
     {

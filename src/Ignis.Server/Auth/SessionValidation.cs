@@ -1,7 +1,5 @@
-using Ignis.Server.Data;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
-using Microsoft.EntityFrameworkCore;
 
 namespace Ignis.Server.Auth;
 
@@ -14,8 +12,7 @@ public static class SessionValidation
     public static async Task ValidateAsync(CookieValidatePrincipalContext context)
     {
         var sid = context.Principal?.FindFirst(SmartPrincipalFactory.SessionClaim)?.Value;
-        var db = context.HttpContext.RequestServices.GetRequiredService<AuthDbContext>();
-        if (sid is null || !await db.Sessions.AnyAsync(s => s.Id == sid && s.EndedAt == null, context.HttpContext.RequestAborted))
+        if (sid is null || !await Ignis.Server.Portal.SessionService.TouchAsync(context.HttpContext, sid))
         {
             context.RejectPrincipal();
             await context.HttpContext.SignOutAsync(context.Scheme.Name);

@@ -12,16 +12,53 @@ namespace Ignis.Server.Auth;
 public sealed class SigningKeys
 {
     private const string RsaFile = "signing-rsa.pem";
+    private const string RetiredPattern = "signing-rsa.retired-*.pem";
     private const string AesFile = "encryption-aes256.key";
+    private const string EcFile = "signing-ec-p256.pem";
 
-    private SigningKeys(RsaSecurityKey signing, SymmetricSecurityKey encryption)
+    private SigningKeys(RsaSecurityKey signing, IReadOnlyList<RsaSecurityKey> retired, SymmetricSecurityKey encryption, SymmetricSecurityKey internalSigning)
     {
         Signing = signing;
+        Retired = retired;
         Encryption = encryption;
+        InternalSigning = internalSigning;
     }
 
     public RsaSecurityKey Signing { get; }
+
+    /// <summary>Keys that signed before the last rotations (<c>ignis keys rotate</c>), newest first: published and accepted, never used to sign.</summary>
+    public IReadOnlyList<RsaSecurityKey> Retired { get; }
+
     public SymmetricSecurityKey Encryption { get; }
+
+    /// <summary>
+    /// HMAC-SHA256 key for the payloads of authorization codes and refresh tokens, which only this server reads
+    /// (they are reference tokens: the client holds a random id, the payload stays in the token table). Derived
+    /// from the AES key with HKDF, so no key file is added and the two uses never share key bytes.
+    /// </summary>
+    public SymmetricSecurityKey InternalSigning { get; }
+
+    /// <summary>
+    /// Retires the signing key: it is renamed signing-rsa.retired-{time}.pem (still published in the JWKS and accepted
+    /// for the tokens it signed) and a new signing-rsa.pem is made. Only the newest <paramref name="keepRetired"/> retired
+    /// keys are kept. The server reads the keys at start-up: restart every node afterwards.
+    /// </summary>
+    public static (string OldKeyId, string NewKeyId, IReadOnlyList<string> Deleted) Rotate(string directory, int keepRetired)
+    {
+        var old = LoadOrCreate(directory).Signing.KeyId;
+        var current = Path.Combine(directory, RsaFile);
+        File.Move(current, Path.Combine(directory, $"signing-rsa.retired-{DateTime.UtcNow:yyyyMMddHHmmssfff}.pem"));
+        var deleted = new List<string>();
+        foreach (var stale in RetiredFiles(directory).Skip(Math.Max(keepRetired, 0)))
+        {
+            File.Delete(stale);
+            deleted.Add(Path.GetFileName(stale));
+        }
+        return (old, LoadOrCreate(directory).Signing.KeyId, deleted);
+    }
+
+    private static IEnumerable<string> RetiredFiles(string directory) =>
+        Directory.EnumerateFiles(directory, RetiredPattern).OrderDescending(StringComparer.Ordinal);
 
     public static SigningKeys LoadOrCreate(string directory)
     {
@@ -36,12 +73,37 @@ public sealed class SigningKeys
             return fresh.ExportPkcs8PrivateKeyPem();
         }));
         var signing = new RsaSecurityKey(rsa) { KeyId = KeyIdOf(rsa) };
+        var retired = RetiredFiles(directory).Select(file =>
+        {
+            var old = RSA.Create();
+            old.ImportFromPem(File.ReadAllText(file));
+            return new RsaSecurityKey(old) { KeyId = KeyIdOf(old) };
+        }).ToList();
 
         var aes = Convert.FromBase64String(ReadOrCreate(Path.Combine(directory, AesFile),
             () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))).Trim());
         if (aes.Length != 32)
             throw new InvalidOperationException($"{Path.Combine(directory, AesFile)} must hold a base64 AES-256 key (32 bytes); delete it to have a new one made.");
-        return new SigningKeys(signing, new SymmetricSecurityKey(aes));
+        var hmac = HKDF.DeriveKey(HashAlgorithmName.SHA256, aes, 32, info: System.Text.Encoding.ASCII.GetBytes("Ignis internal token signing"));
+        return new SigningKeys(signing, retired, new SymmetricSecurityKey(aes), new SymmetricSecurityKey(hmac) { KeyId = "ignis-internal" });
+    }
+
+    /// <summary>The EC P-256 key that signs access tokens when ES256 is configured, made on first use like the others.</summary>
+    public static ECDsaSecurityKey LoadOrCreateEc(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var ec = ECDsa.Create();
+        ec.ImportFromPem(ReadOrCreate(Path.Combine(directory, EcFile), () =>
+        {
+            using var fresh = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            return fresh.ExportPkcs8PrivateKeyPem();
+        }));
+        var p = ec.ExportParameters(false);
+        if (p.Curve.Oid.FriendlyName is not ("nistP256" or "ECDSA_P256"))
+            throw new InvalidOperationException($"{Path.Combine(directory, EcFile)} must hold a P-256 key; delete it to have a new one made.");
+        // RFC 7638 thumbprint: crv, kty, x, y in that order.
+        var json = $"{{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"{Base64UrlEncoder.Encode(p.Q.X)}\",\"y\":\"{Base64UrlEncoder.Encode(p.Q.Y)}\"}}";
+        return new ECDsaSecurityKey(ec) { KeyId = Base64UrlEncoder.Encode(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(json))) };
     }
 
     /// <summary>A stable key id: the RFC 7638 thumbprint of the public key.</summary>

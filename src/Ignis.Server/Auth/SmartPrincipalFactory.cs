@@ -12,7 +12,7 @@ namespace Ignis.Server.Auth;
 
 /// <summary>
 /// Builds the principal OpenIddict turns into codes and tokens, and the SMART token response parameters.
-/// The launch context travels inside the (encrypted) authorization code and refresh tokens as claims; only
+/// The launch context travels inside the authorization code and refresh token payloads (kept in the token table) as claims; only
 /// the claims the resource server and the app need reach the access and id tokens.
 /// </summary>
 public sealed class SmartPrincipalFactory(IOptions<AuthOptions> options)
@@ -43,21 +43,25 @@ public sealed class SmartPrincipalFactory(IOptions<AuthOptions> options)
             .SetClaim(SessionClaim, http.User.FindFirst(SessionClaim)?.Value);
         if (user.FhirUser is { Length: > 0 } fhirUser)
             identity.SetClaim(FhirUserClaim, FhirEndpoints.BaseUrl(http) + "/" + fhirUser);
-        var roles = await http.RequestServices.GetRequiredService<UserManager<IgnisUser>>().GetRolesAsync(user);
-        SetUserKind(identity, user, roles);
+        await SetUserKindAsync(http, identity, user);
         identity.SetScopes(scopes);
         identity.SetResources(FhirEndpoints.BaseUrl(http));
         ApplyLifetimes(identity);
-        identity.SetDestinations(Destinations);
+        SetDestinations(identity);
         return new ClaimsPrincipal(identity);
     }
 
-    private static void SetUserKind(ClaimsIdentity identity, IgnisUser user, IList<string> roles)
+    /// <summary>The user kind: from the user's own record when that decides it, otherwise from their roles (a query).</summary>
+    private static async Task SetUserKindAsync(HttpContext http, ClaimsIdentity identity, IgnisUser user)
     {
         var kind = user.PatientId is not null ? "patient"
-            : user.FhirUser?.StartsWith("Practitioner/", StringComparison.Ordinal) == true || roles.Contains(IgnisRoles.Clinician) ? "practitioner"
-            : roles.Contains(IgnisRoles.Admin) ? "admin"
-            : "other";
+            : user.FhirUser?.StartsWith("Practitioner/", StringComparison.Ordinal) == true ? "practitioner"
+            : null;
+        if (kind is null)
+        {
+            var roles = await http.RequestServices.GetRequiredService<UserManager<IgnisUser>>().GetRolesAsync(user);
+            kind = roles.Contains(IgnisRoles.Clinician) ? "practitioner" : roles.Contains(IgnisRoles.Admin) ? "admin" : "other";
+        }
         identity.SetClaim(UserKindClaim, kind).SetClaim(UserPatientClaim, user.PatientId);
     }
 
@@ -71,11 +75,11 @@ public sealed class SmartPrincipalFactory(IOptions<AuthOptions> options)
         var identity = (ClaimsIdentity)stored.Identity!;
         identity.SetClaim(Claims.Name, user.UserName).SetClaim(Claims.PreferredUsername, user.UserName);
         identity.SetClaim(FhirUserClaim, user.FhirUser is { Length: > 0 } f ? FhirEndpoints.BaseUrl(http) + "/" + f : null);
-        SetUserKind(identity, user, await http.RequestServices.GetRequiredService<UserManager<IgnisUser>>().GetRolesAsync(user));
+        await SetUserKindAsync(http, identity, user);
         identity.SetScopes(scopes);
         identity.SetResources(FhirEndpoints.BaseUrl(http));
         ApplyLifetimes(identity);
-        identity.SetDestinations(Destinations);
+        SetDestinations(identity);
         return stored;
     }
 
@@ -104,9 +108,15 @@ public sealed class SmartPrincipalFactory(IOptions<AuthOptions> options)
         return result;
     }
 
-    private static IEnumerable<string> Destinations(Claim claim)
+    /// <summary>Which claims go into which token; the scopes are read once, not once per claim.</summary>
+    private static void SetDestinations(ClaimsIdentity identity)
     {
-        var scopes = claim.Subject?.GetScopes() ?? [];
+        var scopes = identity.GetScopes();
+        identity.SetDestinations(claim => Destinations(claim, scopes));
+    }
+
+    private static IEnumerable<string> Destinations(Claim claim, System.Collections.Immutable.ImmutableArray<string> scopes)
+    {
         switch (claim.Type)
         {
             case Claims.Subject:
@@ -124,7 +134,7 @@ public sealed class SmartPrincipalFactory(IOptions<AuthOptions> options)
                 // The resource server binds patient/ scopes to this patient without a lookup.
                 yield return OpenIddictConstants.Destinations.AccessToken;
                 break;
-            // Everything else (session id, fhirContext) stays inside the encrypted code and refresh tokens.
+            // Everything else (session id, fhirContext) stays in the code and refresh token payloads, which never leave the token table.
         }
     }
 }

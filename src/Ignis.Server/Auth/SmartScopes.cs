@@ -21,6 +21,11 @@ public static partial class SmartScopes
     public const string LaunchEncounter = "launch/encounter";
     public const string OfflineAccess = "offline_access";
     public const string OnlineAccess = "online_access";
+    /// <summary>
+    /// Lets a bearer token call the introspection endpoint (RFC 7662 §2.1). Granted only to clients with the
+    /// <c>scp:introspect</c> permission.
+    /// </summary>
+    public const string Introspect = "introspect";
 
     /// <summary>The non-resource scopes this server understands.</summary>
     public static readonly string[] Fixed = [OpenId, FhirUser, Profile, Launch, LaunchPatient, LaunchEncounter, OfflineAccess, OnlineAccess];
@@ -47,7 +52,7 @@ public static partial class SmartScopes
         {
             if (result.Count == MaxScopes) break;
             if (result.Contains(scope, StringComparer.Ordinal)) continue;
-            if (Fixed.Contains(scope, StringComparer.Ordinal) || extra.Contains(scope) || TryParseResource(scope, out _))
+            if (Fixed.Contains(scope, StringComparer.Ordinal) || scope == Introspect || extra.Contains(scope) || TryParseResource(scope, out _))
                 result.Add(scope);
         }
         return result;
@@ -84,6 +89,8 @@ public static partial class SmartScopes
             case LaunchEncounter: return "Know which encounter (visit) it works with";
             case OfflineAccess: return "Keep access when you are not using it, until you revoke it";
             case OnlineAccess: return "Keep access while you stay signed in";
+            case Introspect: return "Check whether access tokens issued by this server are still valid";
+            case "scim": return "Manage user accounts (create, change, disable and remove users; administrators only)";
         }
         if (!TryParseResource(scope, out var s)) return scope;
         var what = s.ResourceType == "*" ? "all kinds of data" : Humanize(s.ResourceType) + " data";

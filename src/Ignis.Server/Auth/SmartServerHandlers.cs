@@ -13,7 +13,7 @@ namespace Ignis.Server.Auth;
 /// The SMART rules OpenIddict does not know, each a step in OpenIddict's own handler chains so that its
 /// error responses (and redirects to the client) apply unchanged.
 /// </summary>
-public static class SmartServerHandlers
+public static partial class SmartServerHandlers
 {
     public static IEnumerable<OpenIddictServerHandlerDescriptor> All =>
     [
@@ -24,12 +24,19 @@ public static class SmartServerHandlers
         RejectWidenedRefreshScopes.Descriptor,
         IntrospectionCallerMayReadToken.Descriptor,
         AttachSmartIntrospectionClaims.Descriptor,
+        RequireRedirectUri.Descriptor,
+        RedirectErrorsToVerifiedRedirectUri.Descriptor,
+        AuthenticateBearerIntrospectionCaller.Descriptor,
+        ValidateClientIdUnlessBearerCaller.Descriptor,
+        ChallengeBearerIntrospectionCaller.Descriptor,
+        ProtectInternalTokens.Descriptor,
     ];
 
     /// <summary>Built-in handlers that <see cref="All"/> replaces.</summary>
     public static IEnumerable<OpenIddictServerHandlerDescriptor> Replaced =>
     [
         Introspection.ValidateAuthorizedParty.Descriptor,
+        OpenIddictServerHandlers.ValidateClientId.Descriptor,
     ];
 
     /// <summary>SMART App Launch 2.2 §"Request authorization": aud must be the FHIR base URL the app wants to reach.</summary>
@@ -139,7 +146,8 @@ public static class SmartServerHandlers
 
         public ValueTask HandleAsync(ValidateIntrospectionRequestContext context)
         {
-            if (context.GenericTokenPrincipal is { } principal && principal.HasTokenType(TokenTypeHints.RefreshToken)
+            if (context.GenericTokenPrincipal is { } principal
+                && (principal.HasTokenType(TokenTypeIdentifiers.RefreshToken) || principal.HasTokenType(TokenTypeHints.RefreshToken))
                 && (string.IsNullOrEmpty(context.ClientId) || !principal.HasPresenter(context.ClientId)))
                 context.Reject(Errors.InvalidToken, "The token cannot be introspected by this client.");
             return default;

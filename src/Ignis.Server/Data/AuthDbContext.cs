@@ -22,6 +22,7 @@ public sealed class AuthDbContext(DbContextOptions<AuthDbContext> options)
         base.OnModelCreating(builder);
         builder.UseOpenIddict();
         builder.Entity<IgnisUser>().Property(u => u.FhirUser).HasMaxLength(256);
+        ScimModel.Configure(builder);
         builder.Entity<LaunchContext>(e =>
         {
             e.ToTable("AuthLaunches");
@@ -36,8 +37,11 @@ public sealed class AuthDbContext(DbContextOptions<AuthDbContext> options)
             e.ToTable("AuthSessions");
             e.HasKey(s => s.Id);
             e.Property(s => s.Id).HasMaxLength(64);
+            e.Property(s => s.IpAddress).HasMaxLength(64);
+            e.Property(s => s.UserAgent).HasMaxLength(256);
             e.HasIndex(s => s.UserId);
         });
+        builder.ApplyConfiguration(new Auth.ClientAuthentication.UsedClientAssertionConfiguration());
     }
 }
 

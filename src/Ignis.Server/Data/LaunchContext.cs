@@ -30,4 +30,10 @@ public sealed class UserSession
     public required string UserId { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime? EndedAt { get; set; }
+    /// <summary>The last request seen in this session (updated at most once a minute).</summary>
+    public DateTime? LastSeenAt { get; set; }
+    /// <summary>The address of that request.</summary>
+    public string? IpAddress { get; set; }
+    /// <summary>The browser's User-Agent at sign-in (shortened).</summary>
+    public string? UserAgent { get; set; }
 }

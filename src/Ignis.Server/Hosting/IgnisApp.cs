@@ -1,5 +1,7 @@
 using Ignis.Server.Auth;
 using Ignis.Server.Fhir;
+using Ignis.Server.Portal;
+using Ignis.Server.Scim;
 
 namespace Ignis.Server.Hosting;
 
@@ -12,6 +14,8 @@ public static class IgnisApp
         builder.AddIgnisHosting();
         builder.Services.AddIgnisFhir();
         builder.AddIgnisAuth();
+        builder.AddIgnisScim();
+        builder.AddIgnisPortal();
 
         var app = builder.Build();
         app.RequireLoopbackForAnonymousAccess();
@@ -20,6 +24,7 @@ public static class IgnisApp
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapFhir();
         app.MapIgnisAuth();
+        app.MapScim();
         app.InitializeIgnis();
         return app;
     }

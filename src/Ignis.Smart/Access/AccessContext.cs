@@ -80,11 +80,23 @@ public sealed class AccessContext
     /// </summary>
     internal IReadOnlyList<Grant> Grants => _grants ??= Scopes.Clinical.Select(ToGrant).OfType<Grant>().ToArray();
 
+    /// <summary>
+    /// The resource type of the server's security log (sign-ins, addresses, grants of every user). Only
+    /// administrators and backend services reach it: no scope gives it to a patient or a clinician, and
+    /// their <c>*</c> scopes leave it out.
+    /// </summary>
+    public const string SecurityLogType = "AuditEvent";
+
+    /// <summary>Whether this caller may reach the security log (<see cref="SecurityLogType"/>) at all.</summary>
+    public bool MayReachSecurityLog => Caller is CallerKind.AdminUser or CallerKind.BackendService;
+
     private Grant? ToGrant(ClinicalScope scope)
     {
         if (!TryBind(scope.Context, out var compartment))
             return null;
-        return new Grant(scope.ResourceType, scope.Permissions, new RowFilter(compartment, scope.Query));
+        if (scope.ResourceType == SecurityLogType && !MayReachSecurityLog)
+            return null;
+        return new Grant(scope.ResourceType, scope.Permissions, new RowFilter(compartment, scope.Query), ExcludesSecurityLog: !MayReachSecurityLog);
     }
 
     // Where a scope's rows live for this caller: null compartment = every patient; false = the scope
@@ -120,7 +132,9 @@ public sealed class AccessContext
 }
 
 /// <summary>One clinical scope after binding to the caller: on which type, with which permissions, which rows.</summary>
-internal sealed record Grant(string ResourceType, ScopePermissions Permissions, RowFilter Rows)
+internal sealed record Grant(string ResourceType, ScopePermissions Permissions, RowFilter Rows, bool ExcludesSecurityLog = false)
 {
-    public bool AppliesTo(string resourceType) => ResourceType == ClinicalScope.AnyType || ResourceType == resourceType;
+    public bool AppliesTo(string resourceType) =>
+        ResourceType == resourceType
+        || (ResourceType == ClinicalScope.AnyType && !(ExcludesSecurityLog && resourceType == AccessContext.SecurityLogType));
 }

@@ -131,6 +131,8 @@ public sealed class SmartApp(IgnisServer server, string clientId = "demo-app", s
             ["aud"] = server.FhirBase,
             ["code_challenge"] = Challenge,
             ["code_challenge_method"] = "S256",
+            // Every test sees the consent page unless it asks otherwise (remembered consent would skip it).
+            ["prompt"] = "consent",
         };
         foreach (var (k, v) in extra ?? new Dictionary<string, string?>()) parameters[k] = v;
         return QueryHelpers.AddQueryString("/oauth/authorize", parameters.Where(p => p.Value is not null)!);

@@ -136,4 +136,19 @@ public sealed class BrowserLaunchTests : IClassFixture<BrowserFixture>
         _browser.WaitForPage("/account/login");
         Driver.FindElements(By.Name("scope")).ShouldBeEmpty();
     }
+
+    [Fact]
+    public void A_request_with_an_unregistered_redirect_uri_shows_the_error_page_and_stays_on_the_server()
+    {
+        var app = new SmartApp(Server, redirectUri: "https://evil.example/callback");
+        _browser.Open(app.AuthorizeUrl("openid launch/patient patient/*.rs"));
+
+        _browser.WaitForPage("/oauth/authorize");
+        _browser.WaitFor(() => Driver.FindElements(By.Id("authorize-error")).Count > 0, "the error page");
+        new Uri(Driver.Url).Host.ShouldBe(Server.Origin.Host);
+        Driver.FindElement(By.TagName("h1")).Text.ShouldBe("This sign-in request cannot continue");
+        Driver.FindElement(By.Id("authorize-error")).GetDomAttribute("role").ShouldBe("alert");
+        Driver.FindElement(By.Id("error-code")).Text.ShouldBe("error: invalid_request");
+        Driver.FindElement(By.Id("error-description")).Text.ShouldContain("redirect_uri");
+    }
 }

@@ -21,11 +21,11 @@ public sealed class OpenIdClientLaunchTests(DemoServerFixture fixture) : IClassF
     public async Task Openid_client_discovers_the_server_completes_a_pkce_launch_as_alice_and_reads_her_patient_record()
     {
         const string scope = "openid fhirUser launch/patient patient/*.rs offline_access";
-        var folder = ClientsFolder();
-        await EnsureInstalledAsync(folder);
+        var folder = NodeScripts.Folder();
+        await NodeScripts.EnsureInstalledAsync(folder);
 
         var redirectUri = "http://127.0.0.1:51235/callback";
-        using var node = Start("node", folder, "smart-launch.mjs", Server.Origin.ToString(), "demo-app", redirectUri, scope);
+        using var node = NodeScripts.Start("node", folder, null, "smart-launch.mjs", Server.Origin.ToString(), "demo-app", redirectUri, scope);
         try
         {
             await LaunchAsync(node, redirectUri, scope);
@@ -80,50 +80,5 @@ public sealed class OpenIdClientLaunchTests(DemoServerFixture fixture) : IClassF
         var json = JsonNode.Parse(line) ?? throw new InvalidOperationException("node printed null");
         if (json["error"] is not null) throw new InvalidOperationException($"smart-launch.mjs failed: {line}");
         return json;
-    }
-
-    /// <summary>tests/clients, found from the test binary's folder up to the repository root.</summary>
-    private static string ClientsFolder()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Ignis.sln")))
-                return Path.Combine(dir.FullName, "tests", "clients");
-        throw new InvalidOperationException($"No Ignis.sln above {AppContext.BaseDirectory}");
-    }
-
-    /// <summary>npm ci from the committed package-lock.json when node_modules is missing (scripts/test.sh does it too).</summary>
-    private static async Task EnsureInstalledAsync(string folder)
-    {
-        if (Directory.Exists(Path.Combine(folder, "node_modules", "openid-client"))) return;
-        using var npm = Start("npm", folder, "ci", "--no-audit", "--no-fund", "--loglevel=error");
-        npm.StandardInput.Close();
-        var output = npm.StandardOutput.ReadToEndAsync();
-        var errors = npm.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await npm.WaitForExitAsync(timeout.Token);
-        if (npm.ExitCode != 0)
-            throw new InvalidOperationException($"npm ci in {folder} failed ({npm.ExitCode}); run scripts/test.sh:\n{await output}\n{await errors}");
-    }
-
-    private static Process Start(string program, string folder, params string[] args)
-    {
-        var info = new ProcessStartInfo(program)
-        {
-            WorkingDirectory = folder,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        try
-        {
-            return Process.Start(info) ?? throw new InvalidOperationException($"{program} did not start");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new InvalidOperationException($"{program} is not installed ({e.Message}): this test needs Node.js and npm; run scripts/test.sh.", e);
-        }
     }
 }

@@ -27,7 +27,8 @@ public sealed partial class PasswordGrant(
     PasswordGrantLimiter limiter,
     IOptionsMonitor<AuthOptions> options,
     TimeProvider clock,
-    ILogger<PasswordGrant> logger)
+    ILogger<PasswordGrant> logger,
+    Ignis.Server.Audit.SecurityLog log)
 {
     private const string FailureWindowProvider = "Ignis";
     private const string FailureWindowName = "PasswordFailureWindowStart";
@@ -44,7 +45,17 @@ public sealed partial class PasswordGrant(
 
         var user = await users.FindByNameAsync(request.Username ?? "");
         if (!await CheckPasswordAsync(user, request.Password ?? ""))
+        {
+            var locked = user is not null && await users.IsLockedOutAsync(user);
+            log.Record(http, new Ignis.Server.Audit.SecurityEvent(locked ? Ignis.Server.Audit.SecurityEventKind.Lockout : Ignis.Server.Audit.SecurityEventKind.SignInFailed)
+            {
+                Failed = true,
+                User = new Ignis.Server.Audit.SecurityParty(user?.Id, user?.UserName ?? (request.Username is { Length: > 0 } n ? n[..Math.Min(n.Length, 64)] : "(empty)")),
+                Client = new Ignis.Server.Audit.SecurityParty(clientId, clientId),
+                Detail = locked ? "password grant refused: the account is locked" : "password grant: wrong user name or password",
+            });
             return Reject(Errors.InvalidGrant, Failure);
+        }
 
         var scopes = Scopes(request, user!);
         var principal = await principals.CreateAsync(http, user!, scopes, user!.PatientId, encounter: null);

@@ -21,7 +21,8 @@ public sealed class RegistrationEndpoint(
     ClientRegistry registry,
     IgnisApplicationManager applications,
     UserManager<IgnisUser> users,
-    IOptionsMonitor<AuthOptions> options)
+    IOptionsMonitor<AuthOptions> options,
+    Ignis.Server.Audit.SecurityLog log)
 {
     public const string Path = "/oauth/register";
     private const int MaxBodyBytes = 64 * 1024;
@@ -38,6 +39,7 @@ public sealed class RegistrationEndpoint(
         if (error is not null) return Error(error);
         var result = await registry.RegisterAsync(metadata, registrant!, http.RequestAborted);
         if (!result.Succeeded) return Error(result.Error!);
+        await RecordAsync(http, Ignis.Server.Audit.SecurityEventKind.ClientRegistered, registrant!, result.Client!, $"RFC 7591 registration ({registrant!.Kind}); status {result.Client!.Status}");
         return Information(http, result, StatusCodes.Status201Created);
     }
 
@@ -71,6 +73,7 @@ public sealed class RegistrationEndpoint(
         if (error is not null) return Error(error);
         var result = await registry.UpdateAsync(clientId, metadata, Registrant.Client, http.RequestAborted);
         if (!result.Succeeded) return result.Error!.Code == ClientError.NotFoundCode ? InvalidToken(http) : Error(result.Error);
+        await RecordAsync(http, Ignis.Server.Audit.SecurityEventKind.ClientChanged, Registrant.Client, result.Client!, $"RFC 7592 update; status {result.Client!.Status}");
         return Information(http, result, StatusCodes.Status200OK);
     }
 
@@ -81,6 +84,7 @@ public sealed class RegistrationEndpoint(
         if (refusal is not null) return refusal;
         var result = await registry.DeleteAsync(clientId, http.RequestAborted);
         if (!result.Succeeded) return InvalidToken(http);
+        await RecordAsync(http, Ignis.Server.Audit.SecurityEventKind.ClientDeleted, Registrant.Client, result.Client!, "RFC 7592 delete; every token revoked");
         NoStore(http);
         return Results.NoContent();
     }
@@ -89,6 +93,20 @@ public sealed class RegistrationEndpoint(
     /// Who registers: a holder of an initial access token, a developer (or administrator) signed in with the session
     /// cookie or presenting one of their access tokens, or, where registration is open, anyone.
     /// </summary>
+    /// <summary>The security log entry of a registration change: the user behind it (if any), or the client itself.</summary>
+    private async Task RecordAsync(HttpContext http, Ignis.Server.Audit.SecurityEventKind kind, Registrant registrant, RegisteredClient client, string detail)
+    {
+        var app = new Ignis.Server.Audit.SecurityParty(client.ClientId, client.Metadata.ClientName ?? client.ClientId);
+        var user = registrant.UserId is { Length: > 0 } id && await users.FindByIdAsync(id) is { } u ? new Ignis.Server.Audit.SecurityParty(u.Id, u.UserName ?? u.Id) : null;
+        log.Record(http, new Ignis.Server.Audit.SecurityEvent(kind)
+        {
+            User = user,
+            Client = registrant.Kind == RegistrantKind.Client ? app : null,
+            TargetClient = app,
+            Detail = detail,
+        });
+    }
+
     private async Task<(Registrant?, IResult?)> IdentifyRegistrantAsync(HttpContext http)
     {
         var header = http.Request.Headers.Authorization.ToString();

@@ -1,21 +1,25 @@
-using System.Security.Claims;
-using System.Security.Cryptography;
-using Ignis.Server.Auth;
+using Ignis.Server.Audit;
 using Ignis.Server.Data;
+using Ignis.Server.Portal;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.IdentityModel.Tokens;
 
 namespace Ignis.Server.Pages.Account;
 
+[AllowAnonymous]
 public sealed partial class LoginModel(
-    UserManager<IgnisUser> users, SignInManager<IgnisUser> signIn, AuthDbContext db, TimeProvider clock, ILogger<LoginModel> logger) : PageModel
+    UserManager<IgnisUser> users, SignInManager<IgnisUser> signIn, SessionService sessions, SecurityLog log, ILogger<LoginModel> logger) : PageModel
 {
+    public const string WrongPassword = "Wrong user name or password.";
+    public const string LockedOut = "This account is locked after too many failed sign-in attempts. Try again in a few minutes, or ask an administrator to unlock it.";
+
     [BindProperty(Name = "username")] public string? Username { get; set; }
     [BindProperty(Name = "password")] public string? Password { get; set; }
     [BindProperty(Name = "remember")] public bool Remember { get; set; }
     [BindProperty(Name = "returnUrl", SupportsGet = true)] public string? ReturnUrl { get; set; }
+    [BindProperty(Name = "signedout", SupportsGet = true)] public string? SignedOut { get; set; }
 
     public string? Error { get; private set; }
 
@@ -25,35 +29,46 @@ public sealed partial class LoginModel(
 
     public async Task<IActionResult> OnPostAsync()
     {
-        var user = string.IsNullOrEmpty(Username) ? null : await users.FindByNameAsync(Username);
+        var user = string.IsNullOrEmpty(Username) || Username.Length > 256 ? null : await users.FindByNameAsync(Username);
         if (user is null || string.IsNullOrEmpty(Password))
-            return Fail("Wrong user name or password.");
+        {
+            Record(SecurityEventKind.SignInFailed, null, "unknown user name or empty password");
+            return Fail(WrongPassword);
+        }
 
         var result = await signIn.CheckPasswordSignInAsync(user, Password, lockoutOnFailure: true);
         if (result.IsLockedOut)
         {
             LogLockedOut(logger, user.Id);
-            return Fail("This account is locked after too many failed sign-in attempts. Try again in a few minutes.");
+            Record(SecurityEventKind.Lockout, user, "sign-in refused: the account is locked");
+            return Fail(LockedOut);
         }
-        if (result.IsNotAllowed) return Fail("This account is not allowed to sign in.");
+        if (result.IsNotAllowed)
+        {
+            Record(SecurityEventKind.SignInFailed, user, "the account is not allowed to sign in");
+            return Fail("This account is not allowed to sign in.");
+        }
         if (!result.Succeeded)
         {
             LogFailed(logger, user.Id);
-            return Fail("Wrong user name or password.");
+            Record(SecurityEventKind.SignInFailed, user, "wrong password");
+            return Fail(WrongPassword);
         }
 
-        var session = new UserSession
-        {
-            Id = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(24)),
-            UserId = user.Id,
-            CreatedAt = clock.GetUtcNow().UtcDateTime,
-        };
-        db.Sessions.Add(session);
-        await db.SaveChangesAsync();
-        await signIn.SignInWithClaimsAsync(user, Remember, [new Claim(SmartPrincipalFactory.SessionClaim, session.Id)]);
+        await sessions.StartAsync(HttpContext, user, Remember);
         LogSignedIn(logger, user.Id);
-        return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl! : "/");
+        Record(SecurityEventKind.SignIn, user, Remember ? "remember me" : null);
+        return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl! : "/account");
     }
+
+    private void Record(SecurityEventKind kind, IgnisUser? user, string? detail) =>
+        log.Record(HttpContext, new SecurityEvent(kind)
+        {
+            Failed = kind is SecurityEventKind.SignInFailed or SecurityEventKind.Lockout,
+            User = user is not null ? new SecurityParty(user.Id, user.UserName ?? user.Id)
+                : new SecurityParty(null, Username is { Length: > 0 } typed ? typed[..Math.Min(typed.Length, 64)] : "(empty)"),
+            Detail = detail,
+        });
 
     private PageResult Fail(string message)
     {

@@ -1,13 +1,15 @@
-using Ignis.Server.Auth;
 using Ignis.Server.Data;
+using Ignis.Server.Portal;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace Ignis.Server.Pages.Account;
 
-/// <summary>Ends this browser session (and the online_access grants made in it).</summary>
-public sealed class LogoutModel(SignInManager<IgnisUser> signIn, AuthDbContext db, TimeProvider clock) : PageModel
+/// <summary>Ends this browser session (and the online_access grants made in it). Only a POST signs out.</summary>
+[AllowAnonymous]
+public sealed class LogoutModel(SessionService sessions, UserManager<IgnisUser> users) : PageModel
 {
     public void OnGet()
     {
@@ -15,7 +17,8 @@ public sealed class LogoutModel(SignInManager<IgnisUser> signIn, AuthDbContext d
 
     public async Task<IActionResult> OnPostAsync()
     {
-        await AuthEndpoints.EndSessionAsync(HttpContext, signIn, db, clock);
+        var user = User.Identity?.IsAuthenticated == true ? await users.GetUserAsync(User) : null;
+        await sessions.SignOutAsync(HttpContext, user);
         return LocalRedirect("/");
     }
 }

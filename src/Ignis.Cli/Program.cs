@@ -1,0 +1,1 @@
+return await Ignis.Cli.CliApp.RunAsync(args, Ignis.Cli.CliEnvironment.FromProcess());

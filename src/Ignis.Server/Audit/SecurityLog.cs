@@ -1,0 +1,120 @@
+using System.Threading.Channels;
+using Hl7.Fhir.Model;
+using Ignis.Fhir.Engine;
+
+namespace Ignis.Server.Audit;
+
+/// <summary>
+/// Takes security events from the request path into a bounded queue and returns at once; a background writer
+/// (<see cref="SecurityLogWriter"/>) stores them as FHIR AuditEvents. When the queue is full (the store is far
+/// behind) an event is dropped and a warning logged, rather than slowing sign-ins and token requests down.
+/// </summary>
+public sealed partial class SecurityLog(TimeProvider clock, ILogger<SecurityLog> logger)
+{
+    public const int Capacity = 10_000;
+
+    private readonly Channel<SecurityEvent> _queue = Channel.CreateBounded<SecurityEvent>(new BoundedChannelOptions(Capacity)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.Wait, // TryWrite answers false when full
+    });
+    private long _dropped;
+
+    internal ChannelReader<SecurityEvent> Reader => _queue.Reader;
+
+    /// <summary>Events dropped because the queue was full.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    public void Record(SecurityEvent e)
+    {
+        if (_queue.Writer.TryWrite(e.Recorded == default ? e with { Recorded = clock.GetUtcNow() } : e)) return;
+        if (Interlocked.Increment(ref _dropped) % 1000 == 1) LogDropped(logger, e.Kind, Dropped);
+    }
+
+    /// <summary>Records an event observed in a request: the time, the caller's address and user agent.</summary>
+    public void Record(HttpContext http, SecurityEvent e) => Record(e with
+    {
+        Recorded = clock.GetUtcNow(),
+        Address = e.Address ?? http.Connection.RemoteIpAddress?.ToString(),
+        UserAgent = e.UserAgent ?? (http.Request.Headers.UserAgent.ToString() is { Length: > 0 } ua ? ua : null),
+    });
+
+    internal void Complete() => _queue.Writer.TryComplete();
+
+    [LoggerMessage(EventId = 3500, Level = LogLevel.Warning, Message = "The security log queue is full; a {Kind} event was dropped ({Dropped} dropped so far)")]
+    private static partial void LogDropped(ILogger logger, SecurityEventKind kind, long dropped);
+}
+
+/// <summary>
+/// Stores queued security events as AuditEvent resources through the FHIR engine, up to
+/// <see cref="BatchSize"/> per transaction Bundle, so a burst of token requests costs a few writes.
+/// </summary>
+public sealed partial class SecurityLogWriter(SecurityLog log, FhirService fhir, ILogger<SecurityLogWriter> logger) : BackgroundService
+{
+    public const int BatchSize = 200;
+
+    /// <summary>The FHIR base written into fullUrls; the events carry no absolute references.</summary>
+    private const string InternalBase = "urn:ignis:security-log";
+
+    protected override async System.Threading.Tasks.Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<SecurityEvent>(BatchSize);
+        try
+        {
+            while (await log.Reader.WaitToReadAsync(stoppingToken))
+            {
+                while (batch.Count < BatchSize && log.Reader.TryRead(out var e)) batch.Add(e);
+                await WriteAsync(batch, CancellationToken.None);
+                batch.Clear();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public override async System.Threading.Tasks.Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        // What was queued before shutdown is still written.
+        log.Complete();
+        var batch = new List<SecurityEvent>(BatchSize);
+        while (log.Reader.TryRead(out var e))
+        {
+            batch.Add(e);
+            if (batch.Count == BatchSize)
+            {
+                await WriteAsync(batch, cancellationToken);
+                batch.Clear();
+            }
+        }
+        if (batch.Count > 0) await WriteAsync(batch, cancellationToken);
+    }
+
+    private async System.Threading.Tasks.Task WriteAsync(List<SecurityEvent> batch, CancellationToken ct)
+    {
+        if (batch.Count == 0) return;
+        var bundle = new Bundle { Type = Bundle.BundleType.Transaction };
+        foreach (var e in batch)
+        {
+            bundle.Entry.Add(new Bundle.EntryComponent
+            {
+                FullUrl = "urn:uuid:" + Guid.NewGuid(),
+                Resource = AuditEventMapper.ToAuditEvent(e),
+                Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.POST, Url = "AuditEvent" },
+            });
+        }
+        try
+        {
+            var response = await fhir.ExecuteAsync(new FhirRequest { Interaction = Interaction.Bundle, Method = "POST", Body = bundle }, InternalBase, ct);
+            if (response.Status >= 400) LogWriteFailed(logger, null, batch.Count, response.Status);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogWriteFailed(logger, e, batch.Count, 500);
+        }
+    }
+
+    [LoggerMessage(EventId = 3501, Level = LogLevel.Error, Message = "Writing {Count} security log events failed with status {Status}")]
+    private static partial void LogWriteFailed(ILogger logger, Exception? exception, int count, int status);
+}

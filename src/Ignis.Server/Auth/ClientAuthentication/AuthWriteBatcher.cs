@@ -1,0 +1,200 @@
+using System.Data.Common;
+using System.Threading.Channels;
+using Ignis.Server.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Ignis.Server.Auth.ClientAuthentication;
+
+/// <summary>A write the database refused (a constraint: e.g. the token's client was deleted meanwhile).</summary>
+public sealed class AuthWriteRefusedException(Exception inner) : Exception("The database refused the row: " + inner.Message, inner);
+
+/// <summary>An access-token row as OpenIddict's EF Core store keeps it (table OpenIddictTokens).</summary>
+public sealed record TokenRow(string Id, string? ApplicationId, string? Subject, string Type, DateTime CreationDate, DateTime ExpirationDate);
+
+/// <summary>
+/// Group commit for the writes of a backend-services token request: the client assertion's jti and the access
+/// token's row, in one transaction. SQLite has one write lock: request threads that each commit their own rows
+/// queue for it (and, finding it taken, sleep in busy_timeout steps of 1-100 ms), and each commit pays its own
+/// WAL append (with synchronous=FULL a disk flush, ~2 ms here). Concurrent requests instead hand their rows to
+/// one writer thread, which commits whatever has queued up in one transaction and then answers each request,
+/// only after its rows are committed. Rows are written with the same statements on every node; the primary
+/// keys arbitrate.
+/// </summary>
+public sealed partial class AuthWriteBatcher(IServiceScopeFactory scopes, ILogger<AuthWriteBatcher> logger) : IHostedService, IDisposable
+{
+    private const int MaxBatch = 512;
+
+    private const string UpsertJti =
+        "INSERT INTO \"AuthClientAssertionJtis\" (\"Key\", \"ExpiresAt\") VALUES (@key, @expires) " +
+        "ON CONFLICT (\"Key\") DO UPDATE SET \"ExpiresAt\" = excluded.\"ExpiresAt\" WHERE \"AuthClientAssertionJtis\".\"ExpiresAt\" <= @now " +
+        "RETURNING 1";
+
+    private const string InsertToken =
+        "INSERT INTO \"OpenIddictTokens\" (\"Id\", \"ApplicationId\", \"ConcurrencyToken\", \"CreationDate\", \"ExpirationDate\", \"Status\", \"Subject\", \"Type\") " +
+        "VALUES (@id, @application, @concurrency, @created, @expires, 'valid', @subject, @type)";
+
+    private readonly Channel<Work> _queue = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
+    private Thread? _thread;
+    private string? _connectionString;
+
+    private abstract record Work
+    {
+        public TaskCompletionSource<bool> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private sealed record UseJti(string Key, long ExpiresAt, long Now) : Work;
+
+    private sealed record AddToken(TokenRow Row) : Work;
+
+    private sealed record UseJtiAndAddToken(UseJti Jti, TokenRow Row) : Work;
+
+    /// <summary>Records an assertion id; false when a live assertion already used it.</summary>
+    public Task<bool> TryUseJtiAsync(string key, long expiresAt, long now) => Enqueue(new UseJti(key, expiresAt, now));
+
+    /// <summary>Inserts an access-token row; completes once it is committed.</summary>
+    public Task InsertTokenAsync(TokenRow row) => Enqueue(new AddToken(row));
+
+    /// <summary>
+    /// Records an assertion id and, only when it was not used yet, inserts the token row, in one transaction;
+    /// false (and no row) when a live assertion already used the id.
+    /// </summary>
+    public Task<bool> TryUseJtiAndInsertTokenAsync(string key, long expiresAt, long now, TokenRow row) =>
+        Enqueue(new UseJtiAndAddToken(new UseJti(key, expiresAt, now), row));
+
+    private Task<bool> Enqueue(Work work)
+    {
+        if (!_queue.Writer.TryWrite(work)) throw new InvalidOperationException("The server is stopping.");
+        return work.Done.Task;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        using (var scope = scopes.CreateScope())
+            _connectionString = scope.ServiceProvider.GetRequiredService<AuthDbContext>().Database.GetConnectionString();
+        // Writes block (SQLite), so they get a thread of their own rather than a pool thread.
+        _thread = new Thread(Run) { IsBackground = true, Name = "ignis-auth-writer" };
+        _thread.Start();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _queue.Writer.TryComplete();
+        _thread?.Join(TimeSpan.FromSeconds(10));
+        return Task.CompletedTask;
+    }
+
+    private void Run()
+    {
+        var batch = new List<Work>(MaxBatch);
+        DbConnection? connection = null;
+        var reader = _queue.Reader;
+        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && reader.TryRead(out var work)) batch.Add(work);
+            try
+            {
+                connection ??= Open();
+                var results = new bool[batch.Count];
+                var errors = Commit(connection, batch, results);
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    if (errors[i] is { } error) batch[i].Done.TrySetException(new AuthWriteRefusedException(error));
+                    else batch[i].Done.TrySetResult(results[i]);
+                }
+            }
+            catch (Exception e)
+            {
+                LogBatchFailed(logger, batch.Count, e);
+                foreach (var work in batch) work.Done.TrySetException(e);
+                connection?.Dispose();
+                connection = null;
+            }
+        }
+        connection?.Dispose();
+    }
+
+    private DbConnection Open()
+    {
+        var connection = new Microsoft.Data.Sqlite.SqliteConnection(_connectionString);
+        connection.Open();
+        using var pragma = connection.CreateCommand();
+        // The auth tables' settings (Data/AuthConnectionSettings.cs: synchronous=NORMAL, busy_timeout), and
+        // foreign_keys as EF Core sets it: a token row of a client deleted meanwhile is refused, not left dangling.
+        pragma.CommandText = "PRAGMA busy_timeout=30000; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;";
+        pragma.ExecuteNonQuery();
+        return connection;
+    }
+
+    /// <summary>
+    /// One transaction for the batch. A statement that fails (a constraint) fails only its own request: SQLite
+    /// rolls back that statement and the transaction goes on.
+    /// </summary>
+    private static Exception?[] Commit(DbConnection connection, List<Work> batch, bool[] results)
+    {
+        var errors = new Exception?[batch.Count];
+        using var transaction = connection.BeginTransaction();
+        using var jti = Command(connection, transaction, UpsertJti, "@key", "@expires", "@now");
+        using var token = Command(connection, transaction, InsertToken, "@id", "@application", "@concurrency", "@created", "@expires", "@subject", "@type");
+        for (var i = 0; i < batch.Count; i++)
+        {
+            try
+            {
+                results[i] = Execute(batch[i], jti, token);
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException e) when (e.SqliteErrorCode == 19) // SQLITE_CONSTRAINT
+            {
+                errors[i] = e;
+            }
+        }
+        transaction.Commit();
+        return errors;
+    }
+
+    private static bool Execute(Work work, DbCommand jti, DbCommand token)
+    {
+        switch (work)
+        {
+            case UseJti use:
+                jti.Parameters[0].Value = use.Key;
+                jti.Parameters[1].Value = use.ExpiresAt;
+                jti.Parameters[2].Value = use.Now;
+                return jti.ExecuteScalar() is not null;
+            case UseJtiAndAddToken both:
+                return Execute(both.Jti, jti, token) && Execute(new AddToken(both.Row), jti, token);
+            case AddToken add:
+                var row = add.Row;
+                token.Parameters[0].Value = row.Id;
+                token.Parameters[1].Value = (object?)row.ApplicationId ?? DBNull.Value;
+                token.Parameters[2].Value = Guid.NewGuid().ToString();
+                token.Parameters[3].Value = row.CreationDate;
+                token.Parameters[4].Value = row.ExpirationDate;
+                token.Parameters[5].Value = (object?)row.Subject ?? DBNull.Value;
+                token.Parameters[6].Value = row.Type;
+                token.ExecuteNonQuery();
+                return true;
+            default:
+                throw new InvalidOperationException("Unknown write " + work.GetType().Name);
+        }
+    }
+
+    private static DbCommand Command(DbConnection connection, DbTransaction transaction, string sql, params string[] names)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var name in names)
+        {
+            var p = command.CreateParameter();
+            p.ParameterName = name;
+            command.Parameters.Add(p);
+        }
+        return command;
+    }
+
+    public void Dispose() => _queue.Writer.TryComplete();
+
+    [LoggerMessage(EventId = 3320, Level = LogLevel.Error, Message = "Writing {Count} token and assertion rows failed")]
+    private static partial void LogBatchFailed(ILogger logger, int count, Exception exception);
+}
