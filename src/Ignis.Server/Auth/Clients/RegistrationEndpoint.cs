@@ -89,10 +89,6 @@ public sealed class RegistrationEndpoint(
         return Results.NoContent();
     }
 
-    /// <summary>
-    /// Who registers: a holder of an initial access token, a developer (or administrator) signed in with the session
-    /// cookie or presenting one of their access tokens, or, where registration is open, anyone.
-    /// </summary>
     /// <summary>The security log entry of a registration change: the user behind it (if any), or the client itself.</summary>
     private async Task RecordAsync(HttpContext http, Ignis.Server.Audit.SecurityEventKind kind, Registrant registrant, RegisteredClient client, string detail)
     {
@@ -107,6 +103,10 @@ public sealed class RegistrationEndpoint(
         });
     }
 
+    /// <summary>
+    /// Who registers: a holder of an initial access token, a developer (or administrator) signed in with the session
+    /// cookie or presenting one of their access tokens, or, where registration is open, anyone.
+    /// </summary>
     private async Task<(Registrant?, IResult?)> IdentifyRegistrantAsync(HttpContext http)
     {
         var header = http.Request.Headers.Authorization.ToString();
