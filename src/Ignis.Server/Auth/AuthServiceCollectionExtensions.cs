@@ -34,15 +34,7 @@ public static partial class AuthServiceCollectionExtensions
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
         builder.Logging.AddFilter("OpenIddict", LogLevel.Warning);
 
-        // Pooled: every OAuth request uses a context (OpenIddict, Identity); creating one each time cost ~7 % of a
-        // backend-services token request's CPU.
-        services.AddDbContextPool<AuthDbContext>((sp, o) =>
-        {
-            var path = sp.GetRequiredService<FhirDatabase>().Path;
-            o.UseSqlite($"Data Source={path};Default Timeout=30;Pooling=True");
-            o.AddInterceptors(ConnectionSettings);
-            o.UseOpenIddict();
-        });
+        builder.AddAuthDatabase();
         services.AddDataProtection().SetApplicationName("Ignis").PersistKeysToDbContext<AuthDbContext>();
 
         services.AddIdentity<IgnisUser, IdentityRole>(o =>
@@ -172,8 +164,6 @@ public static partial class AuthServiceCollectionExtensions
         });
         return builder;
     }
-
-    private static readonly AuthConnectionSettings ConnectionSettings = new();
 
     private static void TryAddSingletonTimeProvider(this IServiceCollection services)
     {

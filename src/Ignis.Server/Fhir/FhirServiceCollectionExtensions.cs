@@ -16,7 +16,7 @@ public static class FhirServiceCollectionExtensions
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<IgnisOptions>>().Value;
-            var path = o.Storage.ConnectionString is { Length: > 0 } cs ? cs : Path.Combine(o.DataDirectory, "ignis.db");
+            var path = o.Storage.Provider is "sqlite" && o.Storage.ConnectionString is { Length: > 0 } cs ? cs : Path.Combine(o.DataDirectory, "ignis.db");
             return new FhirDatabase(path);
         });
         services.AddSingleton(SearchParameterRegistry.Default);
