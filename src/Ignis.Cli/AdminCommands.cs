@@ -57,7 +57,7 @@ internal sealed class AdminHost : IAsyncDisposable
     {
         var app = Build(dataDirectory, settings);
         var path = app.Services.GetRequiredService<FhirDatabase>().Path;
-        if (!File.Exists(path))
+        if (!app.Services.GetRequiredService<AuthDatabase>().IsPostgres && !File.Exists(path))
         {
             await app.DisposeAsync();
             throw new CliException(ExitCodes.Usage, $"no Ignis database at {Path.GetFullPath(path)}; pass --data DIR (the server's data folder), or create one with 'ignis db migrate --data DIR'");
@@ -69,6 +69,8 @@ internal sealed class AdminHost : IAsyncDisposable
     /// <summary>Creates or upgrades the FHIR schema and the auth tables; returns (FHIR version found, auth migrations applied).</summary>
     public static async Task<(int From, int Applied)> MigrateAsync(WebApplication app, CancellationToken ct)
     {
+        // PostgreSQL: the nodes migrate under the same lock at start-up.
+        await using var turn = await app.Services.GetRequiredService<AuthDatabase>().LockAsync(ClusterLock.Startup, ct);
         var from = app.Services.GetRequiredService<FhirDatabase>().Migrate();
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AuthDbContext>();
@@ -282,9 +284,10 @@ internal static class AdminCommands
 
     // ---- keys
 
-    public static async Task<int> KeysRotateAsync(CliEnvironment env, string data, string[] settings, int keep, bool json, CancellationToken ct)
+    public static async Task<int> KeysRotateAsync(CliEnvironment env, string data, string[] settings, int keep, TimeSpan? activateAfter, bool json, CancellationToken ct)
     {
         await using var app = AdminHost.Build(data, settings);
+        if (app.Services.GetRequiredService<AuthDatabase>().IsPostgres) return await KeysRotateInDatabaseAsync(env, app, activateAfter, json, ct);
         var ignis = app.Services.GetRequiredService<IOptions<IgnisOptions>>().Value;
         var auth = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
         var directory = Path.GetFullPath(auth.KeyDirectory ?? Path.Combine(ignis.DataDirectory, "keys"));
@@ -299,6 +302,30 @@ internal static class AdminCommands
             env.Out.WriteLine($"New signing key {fresh} in {directory}; {old} is retired (still published and accepted).");
             if (deleted.Count > 0) env.Out.WriteLine($"Deleted older retired keys: {string.Join(", ", deleted)}");
             env.Out.WriteLine("Restart the server (every node) to sign with the new key.");
+        }
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// PostgreSQL: the keys are rows every node reads. The new key is published at once and starts signing after
+    /// <paramref name="activateAfter"/> (default twice Ignis:Auth:KeyRefreshInterval: every node knows it by then);
+    /// no restart is needed.
+    /// </summary>
+    private static async Task<int> KeysRotateInDatabaseAsync(CliEnvironment env, WebApplication app, TimeSpan? activateAfter, bool json, CancellationToken ct)
+    {
+        await AdminHost.MigrateAsync(app, ct);
+        var auth = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
+        var (old, fresh, activates, deleted) = await app.Services.GetRequiredService<KeyRing>().RotateAsync(activateAfter ?? auth.KeyRefreshInterval * 2, ct);
+        if (json)
+            Output.Json(env.Out, new JsonObject
+            {
+                ["retiredKeyId"] = old, ["newKeyId"] = fresh, ["activatesAt"] = activates.ToString("O", CultureInfo.InvariantCulture),
+                ["deleted"] = new JsonArray([.. deleted.Select(d => (JsonNode?)d)]),
+            });
+        else
+        {
+            env.Out.WriteLine($"New signing key {fresh}, published now, signing from {activates.ToString("u", CultureInfo.InvariantCulture)}; {old} stays published until the tokens it signed have expired.");
+            if (deleted.Count > 0) env.Out.WriteLine($"Deleted keys no token needs any more: {string.Join(", ", deleted)}");
         }
         return ExitCodes.Ok;
     }

@@ -121,19 +121,21 @@ public static partial class AuthServiceCollectionExtensions
                 o.UseAspNetCore();
                 o.EnableTokenEntryValidation();
             });
+        services.AddSingleton<KeyRing>();
+        services.AddSingleton<IOptionsChangeTokenSource<OpenIddictServerOptions>, ServerKeysChangeTokenSource>();
+        services.AddSingleton<IOptionsChangeTokenSource<OpenIddict.Validation.OpenIddictValidationOptions>, ValidationKeysChangeTokenSource>();
         services.AddOptions<OpenIddictServerOptions>()
-            .Configure<IOptions<IgnisOptions>, IOptions<AuthOptions>>((o, ignis, auth) =>
+            .Configure<IOptions<IgnisOptions>, IOptions<AuthOptions>, KeyRing>((o, ignis, auth, ring) =>
             {
-                var keys = SigningKeys.LoadOrCreate(auth.Value.KeyDirectory ?? Path.Combine(ignis.Value.DataDirectory, "keys"));
+                var keys = ring.Current;
                 o.SigningCredentials.Add(new SigningCredentials(keys.Signing, SecurityAlgorithms.RsaSha256));
                 // For codes and refresh tokens only; SmartServerHandlers.ProtectInternalTokens picks the key per token type.
                 o.SigningCredentials.Add(new SigningCredentials(keys.InternalSigning, SecurityAlgorithms.HmacSha256));
                 // The RSA key stays first: it signs id tokens (and access tokens unless ES256 is chosen, see AccessTokenSigning).
-                if (auth.Value.AccessTokenSigningAlgorithm == SecurityAlgorithms.EcdsaSha256)
-                    o.SigningCredentials.Add(new SigningCredentials(
-                        SigningKeys.LoadOrCreateEc(auth.Value.KeyDirectory ?? Path.Combine(ignis.Value.DataDirectory, "keys")), SecurityAlgorithms.EcdsaSha256));
-                // Retired keys (ignis keys rotate) stay published and accepted until they are deleted.
-                foreach (var retired in keys.Retired) o.SigningCredentials.Add(new SigningCredentials(retired, SecurityAlgorithms.RsaSha256));
+                if (keys.Ec is { } ec) o.SigningCredentials.Add(new SigningCredentials(ec, SecurityAlgorithms.EcdsaSha256));
+                // Retired keys (ignis keys rotate) stay published and accepted until they are deleted (files) or the
+                // tokens they signed have expired (PostgreSQL); on PostgreSQL the next key of a rotation is published early.
+                foreach (var other in keys.Published) o.SigningCredentials.Add(new SigningCredentials(other, SecurityAlgorithms.RsaSha256));
                 o.EncryptionCredentials.Add(new EncryptingCredentials(keys.Encryption, SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512));
                 o.AccessTokenLifetime = auth.Value.AccessTokenLifetime;
                 o.RefreshTokenLifetime = auth.Value.OfflineRefreshTokenLifetime;
@@ -152,6 +154,8 @@ public static partial class AuthServiceCollectionExtensions
         services.AddSingleton<SmartDiscovery>();
         services.AddSingleton<ICapabilityContributor>(sp => sp.GetRequiredService<SmartDiscovery>());
         services.AddHostedService<TokenPruning>();
+        services.AddSingleton<ClusterSignals>();
+        services.AddHostedService(sp => sp.GetRequiredService<ClusterSignals>());
         builder.AddIgnisClientAssertions();
 
         // The pages live in this assembly, which is not the entry assembly when tests host the server.
@@ -229,6 +233,10 @@ public static partial class AuthServiceCollectionExtensions
             await db.Database.MigrateAsync();
             LogAuthMigrated(logger, pending.Count);
         }
+        // While start-up holds the cluster lock (PostgreSQL): the first node makes the signing keys and the Data
+        // Protection key, the others read them, rather than each making its own.
+        _ = scope.ServiceProvider.GetRequiredService<KeyRing>().Current;
+        scope.ServiceProvider.GetRequiredService<IDataProtectionProvider>().CreateProtector("Ignis.Startup").Protect([0]);
         if (seedDemo && !await db.Users.AnyAsync() && !await db.Set<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication>().AnyAsync())
         {
             await DemoAuthData.SeedAsync(scope.ServiceProvider);

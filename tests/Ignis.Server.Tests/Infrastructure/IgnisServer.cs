@@ -8,7 +8,8 @@ using Microsoft.AspNetCore.Builder;
 namespace Ignis.Server.Tests.Infrastructure;
 
 /// <summary>
-/// A real Ignis server: Kestrel on a free loopback port, a fresh SQLite file in a temp directory.
+/// A real Ignis server: Kestrel on a free loopback port, a fresh SQLite file in a temp directory, or with
+/// IGNIS_TEST_STORAGE=postgres a fresh PostgreSQL database (<see cref="TestPostgres"/>).
 /// Tests talk to it over real sockets with a plain HttpClient.
 /// </summary>
 public sealed class IgnisServer : IAsyncDisposable
@@ -16,11 +17,13 @@ public sealed class IgnisServer : IAsyncDisposable
     private readonly WebApplication _app;
 
     private readonly bool _ownsData;
+    private readonly string? _database;
 
-    private IgnisServer(WebApplication app, string dataDir, Uri origin, bool ownsData = true)
+    private IgnisServer(WebApplication app, string dataDir, Uri origin, bool ownsData = true, string? database = null)
     {
         _app = app;
         _ownsData = ownsData;
+        _database = database;
         DataDirectory = dataDir;
         Origin = origin;
         Client = new HttpClient { BaseAddress = new Uri(origin, "/fhir/"), Timeout = TimeSpan.FromSeconds(60) };
@@ -46,10 +49,18 @@ public sealed class IgnisServer : IAsyncDisposable
     /// <summary>A server on an existing data folder, which it leaves in place when disposed unless it owns it (restart tests).</summary>
     public static async Task<IgnisServer> StartInAsync(string dataDir, bool ownsData, params string[] extraArgs)
     {
+        // IGNIS_TEST_STORAGE=postgres: each data folder gets its own database (a restart on the folder finds it again),
+        // unless the test chose the storage itself.
+        string? database = null;
+        if (TestPostgres.IsDefaultStorage && !extraArgs.Any(a => a.Contains("Ignis:Storage:", StringComparison.Ordinal)))
+        {
+            database = await TestPostgres.DatabaseForAsync(dataDir);
+            extraArgs = [.. TestPostgres.Arguments(database), .. extraArgs];
+        }
         var app = IgnisApp.Build(["--urls", "http://127.0.0.1:0", "--data", dataDir, "--Logging:LogLevel:Default=Warning", .. extraArgs]);
         await app.StartAsync();
         var address = app.Urls.First().Replace("0.0.0.0", "127.0.0.1");
-        return new IgnisServer(app, dataDir, new Uri(address), ownsData);
+        return new IgnisServer(app, dataDir, new Uri(address), ownsData, database);
     }
 
     public async ValueTask DisposeAsync()
@@ -59,6 +70,7 @@ public sealed class IgnisServer : IAsyncDisposable
         await _app.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         if (!_ownsData) return;
+        if (_database is not null) await TestPostgres.DropDatabaseAsync(_database);
         try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
