@@ -227,7 +227,10 @@ public static partial class AuthServiceCollectionExtensions
         using var scope = app.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<AuthDbContext>();
         var logger = scope.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Ignis.Startup");
-        var pending = (await db.Database.GetPendingMigrationsAsync()).ToList();
+        // Asking a new PostgreSQL database for its applied migrations logs an error (no history table yet): look first.
+        var pending = await scope.ServiceProvider.GetRequiredService<AuthDatabase>().HasMigrationHistoryAsync()
+            ? (await db.Database.GetPendingMigrationsAsync()).ToList()
+            : db.Database.GetMigrations().ToList();
         if (pending.Count > 0)
         {
             await db.Database.MigrateAsync();

@@ -95,6 +95,20 @@ public sealed class AuthDatabase : IAsyncDisposable
         return connection;
     }
 
+    /// <summary>
+    /// Whether EF Core's migration history table exists. Asked through EF Core, Npgsql answers by running a query that
+    /// fails on a new database, which EF Core logs as an error.
+    /// </summary>
+    public async Task<bool> HasMigrationHistoryAsync(CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = IsPostgres
+            ? "SELECT to_regclass('\"__EFMigrationsHistory\"') IS NOT NULL"
+            : "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = '__EFMigrationsHistory'";
+        return Convert.ToBoolean(await command.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>A constraint (primary key, unique, foreign key, not null) refused the statement.</summary>
     public static bool IsConstraintViolation(Exception e) => e switch
     {
