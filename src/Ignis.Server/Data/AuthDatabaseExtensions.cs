@@ -1,5 +1,6 @@
 using Ignis.Server.Hosting;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.Options;
 
 namespace Ignis.Server.Data;
@@ -24,6 +25,9 @@ public static class AuthDatabaseExtensions
             {
                 o.UseNpgsql(sp.GetRequiredService<AuthDatabase>().DataSource!);
                 o.UseOpenIddict();
+                // What the rest of the server configures for AuthDbContext (ConfigureDbContext<AuthDbContext>, e.g. the
+                // SCIM versioning interceptor) applies to the PostgreSQL context too.
+                foreach (var configuration in sp.GetServices<IDbContextOptionsConfiguration<AuthDbContext>>()) configuration.Configure(sp, o);
             });
         else
             services.AddDbContextPool<AuthDbContext>((sp, o) =>

@@ -161,29 +161,34 @@ public sealed partial class PasswordGrant(
 /// </summary>
 public sealed class PasswordGrantLimiter(AuthDatabase database, IOptions<AuthOptions> options, TimeProvider clock)
 {
-    // Both providers: the update's expressions see the row as it was; a new window starts the count again.
+    // Both providers. A window starts with the first request after the previous one ended (as a fixed-window
+    // limiter's does); the update's expressions all see the row as it was.
     private const string Count =
-        "INSERT INTO \"AuthRateCounters\" (\"Key\", \"WindowStart\", \"Count\") VALUES (@key, @window, 1) " +
+        "INSERT INTO \"AuthRateCounters\" (\"Key\", \"WindowStart\", \"Count\") VALUES (@key, @now, 1) " +
         "ON CONFLICT (\"Key\") DO UPDATE SET " +
-        "\"Count\" = CASE WHEN \"AuthRateCounters\".\"WindowStart\" = @window THEN \"AuthRateCounters\".\"Count\" + 1 ELSE 1 END, " +
-        "\"WindowStart\" = @window RETURNING \"Count\"";
+        "\"Count\" = CASE WHEN \"AuthRateCounters\".\"WindowStart\" > @expired THEN \"AuthRateCounters\".\"Count\" + 1 ELSE 1 END, " +
+        "\"WindowStart\" = CASE WHEN \"AuthRateCounters\".\"WindowStart\" > @expired THEN \"AuthRateCounters\".\"WindowStart\" ELSE @now END " +
+        "RETURNING \"Count\", \"WindowStart\"";
 
     private long WindowSeconds => Math.Max(1, (long)options.Value.LegacyGrants.PasswordRateWindow.TotalSeconds);
 
     public async Task<(bool Acquired, TimeSpan RetryAfter)> TryAcquireAsync(string clientId, IPAddress? address, CancellationToken ct)
     {
         var now = clock.GetUtcNow().ToUnixTimeSeconds();
-        var window = now - now % WindowSeconds;
         var key = Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(clientId + "\0" + address))).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         await using var connection = await database.OpenAsync(ct);
         await using var command = connection.CreateCommand();
         command.CommandText = Count;
         Add(command, "@key", key);
-        Add(command, "@window", window);
-        var count = Convert.ToInt64(await command.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
+        Add(command, "@now", now);
+        Add(command, "@expired", now - WindowSeconds);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        var count = Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture);
+        var started = Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture);
         return count <= options.Value.LegacyGrants.PasswordRateLimit
             ? (true, TimeSpan.Zero)
-            : (false, TimeSpan.FromSeconds(window + WindowSeconds - now));
+            : (false, TimeSpan.FromSeconds(Math.Max(1, started + WindowSeconds - now)));
     }
 
     /// <summary>Deletes the counters of windows that have ended.</summary>
