@@ -56,8 +56,7 @@ internal sealed class AdminHost : IAsyncDisposable
     public static async Task<AdminHost> OpenAsync(string dataDirectory, string[] settings, CancellationToken ct)
     {
         var app = Build(dataDirectory, settings);
-        var path = app.Services.GetRequiredService<FhirDatabase>().Path;
-        if (!app.Services.GetRequiredService<AuthDatabase>().IsPostgres && !File.Exists(path))
+        if (!app.Services.GetRequiredService<AuthDatabase>().IsPostgres && app.Services.GetRequiredService<FhirDatabase>().Path is var path && !File.Exists(path))
         {
             await app.DisposeAsync();
             throw new CliException(ExitCodes.Usage, $"no Ignis database at {Path.GetFullPath(path)}; pass --data DIR (the server's data folder), or create one with 'ignis db migrate --data DIR'");

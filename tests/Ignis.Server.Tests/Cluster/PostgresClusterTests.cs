@@ -5,6 +5,8 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Ignis.Server.Auth;
 using Ignis.Server.Auth.ClientAuthentication;
+using Ignis.Server.Auth.Clients;
+using Ignis.Server.Tests.Registration;
 using Ignis.Server.Tests.Auth;
 using Ignis.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -185,6 +187,29 @@ public sealed class PostgresClusterTests
             (await ReadAsync(node, before, "Patient/alice")).ShouldBe(HttpStatusCode.OK);
             (await ReadAsync(node, after, "Patient/alice")).ShouldBe(HttpStatusCode.OK);
         }
+    }
+
+    [Fact]
+    public async Task The_password_grant_limit_counts_the_attempts_on_every_node_together()
+    {
+        await using var nodes = await StartAsync("--Ignis:Auth:LegacyGrants:Password=true",
+            "--Ignis:Auth:LegacyGrants:PasswordRateLimit=4", "--Ignis:Auth:LegacyGrants:PasswordRateWindow=00:01:00");
+        var registered = await Registrations.RegisterAsAdminAsync(nodes.A, new ClientMetadata
+        {
+            ClientName = "Legacy app", RedirectUris = ["http://127.0.0.1/cb"], TokenEndpointAuthMethod = "none",
+            GrantTypes = ["authorization_code", "refresh_token"],
+        });
+        var clientId = registered.Client!.ClientId;
+        (await Registrations.WithRegistryAsync(nodes.A, r => r.SetLegacyGrantAsync(clientId, LegacyGrant.Password, enabled: true))).Error.ShouldBeNull();
+        Task<HttpResponseMessage> GuessAsync(IgnisServer node, int i) => Registrations.TokenAsync(node, new()
+        {
+            ["grant_type"] = "password", ["client_id"] = clientId, ["username"] = "nobody-" + i, ["password"] = "x", ["scope"] = "patient/*.rs",
+        });
+
+        // Two tries on each node: four in all, the limit.
+        for (var i = 0; i < 4; i++) (await GuessAsync(i % 2 == 0 ? nodes.A : nodes.B, i)).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await GuessAsync(nodes.A, 4)).StatusCode.ShouldBe(HttpStatusCode.TooManyRequests);
+        (await GuessAsync(nodes.B, 5)).StatusCode.ShouldBe(HttpStatusCode.TooManyRequests);
     }
 
     private static async Task<string> BackendTokenAsync(IgnisServer server)
