@@ -11,6 +11,8 @@ command -v sqlite3 >/dev/null 2>&1 || need_apt+=(sqlite3)
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then need_apt+=(chromium chromium-driver); fi
 # The SDK's Linux keyring test (tests/Ignis.Client.Tests/LibSecretTests.cs) runs a private D-Bus and GNOME Keyring.
 [ -x /usr/bin/dbus-daemon ] || need_apt+=(dbus-daemon)
+# The load-balancer test (tests/Ignis.Server.Tests/Cluster/NginxTwoNodeTests.cs) puts Debian's nginx in front of two nodes.
+[ -x /usr/sbin/nginx ] || need_apt+=(nginx-light)
 [ -x /usr/bin/gnome-keyring-daemon ] || need_apt+=(gnome-keyring)
 [ -x /usr/bin/secret-tool ] || need_apt+=(libsecret-tools)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -63,9 +63,18 @@ public sealed class IgnisServer : IAsyncDisposable
         return new IgnisServer(app, dataDir, new Uri(address), ownsData, database);
     }
 
+    private bool _view;
+
+    /// <summary>
+    /// The same node as reached through <paramref name="origin"/> (a load balancer in front of several nodes): tests
+    /// address requests to the balancer and arrange state through this node's services. Disposing it leaves the node running.
+    /// </summary>
+    public static IgnisServer Through(IgnisServer node, Uri origin) => new(node._app, node.DataDirectory, origin, ownsData: false) { _view = true };
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
+        if (_view) return;
         await _app.StopAsync();
         await _app.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
