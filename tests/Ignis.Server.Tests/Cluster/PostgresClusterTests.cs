@@ -9,7 +9,9 @@ using Ignis.Server.Auth.Clients;
 using Ignis.Server.Tests.Registration;
 using Ignis.Server.Tests.Auth;
 using Ignis.Server.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Ignis.Server.Tests.Cluster;
@@ -210,6 +212,33 @@ public sealed class PostgresClusterTests
         for (var i = 0; i < 4; i++) (await GuessAsync(i % 2 == 0 ? nodes.A : nodes.B, i)).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
         (await GuessAsync(nodes.A, 4)).StatusCode.ShouldBe(HttpStatusCode.TooManyRequests);
         (await GuessAsync(nodes.B, 5)).StatusCode.ShouldBe(HttpStatusCode.TooManyRequests);
+    }
+
+    [Fact]
+    public async Task Pruning_runs_on_one_node_at_a_time()
+    {
+        await using var nodes = await StartAsync("--Ignis:Auth:PruneRetention=00:00:00", "--Ignis:Auth:PruneInterval=1.00:00:00");
+        var token = await BackendTokenAsync(nodes.A);
+        await SmartApp.PostFormAsync(nodes.A, "/oauth/revoke", new() { ["token"] = token }, ("demo-backend", "demo-backend-secret"));
+        await Task.Delay(TimeSpan.FromSeconds(1)); // rows must be older than "now - 0"
+        async Task<int> TokensAsync()
+        {
+            await using var scope = nodes.A.Services.CreateAsyncScope();
+            return await scope.ServiceProvider.GetRequiredService<Ignis.Server.Data.AuthDbContext>()
+                .Set<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken>().CountAsync();
+        }
+        var before = await TokensAsync();
+        var pruningOnA = nodes.A.Services.GetServices<IHostedService>().OfType<TokenPruning>().Single();
+
+        // While node B prunes (holds the lock), node A skips its round.
+        await using (var turnOfB = await nodes.B.Services.GetRequiredService<Ignis.Server.Data.AuthDatabase>().TryLockAsync(Ignis.Server.Data.ClusterLock.TokenPruning))
+        {
+            turnOfB.ShouldNotBeNull();
+            await pruningOnA.PruneOnceAsync(CancellationToken.None);
+            (await TokensAsync()).ShouldBe(before);
+        }
+        await pruningOnA.PruneOnceAsync(CancellationToken.None);
+        (await TokensAsync()).ShouldBeLessThan(before);
     }
 
     private static async Task<string> BackendTokenAsync(IgnisServer server)
