@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Server;
@@ -129,6 +130,7 @@ public static partial class AuthServiceCollectionExtensions
                 o.UseAspNetCore();
                 o.EnableTokenEntryValidation();
             });
+        services.Replace(ServiceDescriptor.Scoped<IOpenIddictServerDispatcher, IndexedServerDispatcher>());
         services.AddOptions<OpenIddictServerOptions>()
             .Configure<IOptions<IgnisOptions>, IOptions<AuthOptions>>((o, ignis, auth) =>
             {
@@ -152,6 +154,7 @@ public static partial class AuthServiceCollectionExtensions
 
         services.AddScoped<AuthorizeEndpoint>();
         services.AddScoped<TokenEndpoint>();
+        services.AddScoped<ClientCredentialsGrant>();
         services.AddScoped<SmartPrincipalFactory>();
         services.AddScoped<LaunchService>();
         services.AddScoped<GrantRevocation>();
@@ -175,6 +178,20 @@ public static partial class AuthServiceCollectionExtensions
 
     private static readonly AuthConnectionSettings ConnectionSettings = new();
 
+    /// <summary>Reads the form (ASP.NET Core keeps it for OpenIddict); a form it cannot read is left to OpenIddict to refuse.</summary>
+    private static async Task<bool> IsClientCredentialsAsync(HttpRequest request)
+    {
+        if (!request.HasFormContentType) return false;
+        try
+        {
+            return (await request.ReadFormAsync(request.HttpContext.RequestAborted))[Parameters.GrantType] == GrantTypes.ClientCredentials;
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException)
+        {
+            return false;
+        }
+    }
+
     private static void TryAddSingletonTimeProvider(this IServiceCollection services)
     {
         if (services.All(d => d.ServiceType != typeof(TimeProvider))) services.AddSingleton(TimeProvider.System);
@@ -196,11 +213,13 @@ public static partial class AuthServiceCollectionExtensions
                 pages.Enabled = false;
             return next(http);
         });
-        // A token request makes about ten statements through EF Core and OpenIddict's stores; one connection for all of
-        // them instead of one pool round trip (and pragma) each.
+        // A code or refresh token request makes about ten statements through EF Core and OpenIddict's stores; one
+        // connection for all of them instead of one pool round trip (and pragma) each. A client_credentials request
+        // makes none (its client is cached, its writes batched): it skips this.
         app.UseWhen(http => http.Request.Path.StartsWithSegments(AuthEndpoints.Token), branch => branch.Use(async (http, next) =>
         {
-            await http.RequestServices.GetRequiredService<AuthDbContext>().Database.OpenConnectionAsync(http.RequestAborted);
+            if (!await IsClientCredentialsAsync(http.Request))
+                await http.RequestServices.GetRequiredService<AuthDbContext>().Database.OpenConnectionAsync(http.RequestAborted);
             await next(http);
         }));
         // The FHIR API authenticates its bearer token itself (FhirAuthentication); the authentication middleware
