@@ -45,13 +45,6 @@ public static class FhirEndpoints
         {
             await HandleAsync(http, format.Value);
         }
-        catch (FhirException e) when (e.Status == HttpStatusCode.Forbidden && http.Items.ContainsKey(Auth.Mtls.ClientCertificateAllowList.LimitedKey))
-        {
-            // The Limit policy's anonymous access reaches only the public types: anything else needs a token (RFC 6750 §3.1).
-            http.Response.Headers.WWWAuthenticate = FhirAuthentication.Challenge(http, null, "");
-            await FhirContent.WriteErrorAsync(http, format.Value, 401, OperationOutcome.IssueType.Login,
-                "This request needs an access token (Authorization: Bearer ...); without one only the public resource types can be read and searched.");
-        }
         catch (FhirException e)
         {
             await FhirContent.WriteOutcomeAsync(http, format.Value, (int)e.Status, e.Outcome);
@@ -164,6 +157,10 @@ public static class FhirEndpoints
         var service = http.RequestServices.GetRequiredService<FhirService>();
         var baseUrl = BaseUrl(http);
         var response = await service.ExecuteAsync(request, baseUrl, http.RequestAborted);
+        // The Limit policy's anonymous access reaches only the public types: anything else needs a token (RFC 6750 §3.1).
+        if (response.Status == StatusCodes.Status403Forbidden && http.Items.ContainsKey(Auth.Mtls.ClientCertificateAllowList.LimitedKey))
+            throw new UnauthorizedException(null,
+                "This request needs an access token (Authorization: Bearer ...); without one only the public resource types can be read and searched.");
         await WriteResponseAsync(http, format, response, request, baseUrl);
     }
 

@@ -63,7 +63,7 @@ public static class CertificateChecks
         switch (registered.Kind)
         {
             case TlsClientSubject.SubjectDn:
-                return NormalizeDn(registered.Value) is { } dn && string.Equals(dn, certificate.SubjectName.Name, StringComparison.OrdinalIgnoreCase);
+                return NormalizeDn(registered.Value) is { } dn && string.Equals(dn, certificate.SubjectName.Decode(X500DistinguishedNameFlags.None), StringComparison.OrdinalIgnoreCase);
             case TlsClientSubject.SanIp:
                 return IPAddress.TryParse(registered.Value, out var ip) && SubjectAlternativeNames(certificate).Any(n => n.Tag == 7 && n.Value == ip.ToString());
             default:
@@ -79,7 +79,8 @@ public static class CertificateChecks
     {
         try
         {
-            return new X500DistinguishedName(dn).Name;
+            // Decoded from the encoding, not the text as given, so that spacing and quoting do not matter.
+            return new X500DistinguishedName(dn).Decode(X500DistinguishedNameFlags.None);
         }
         catch (CryptographicException)
         {

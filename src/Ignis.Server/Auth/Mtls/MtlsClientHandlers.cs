@@ -22,6 +22,7 @@ public static class MtlsClientHandlers
 {
     public static IEnumerable<OpenIddictServerHandlerDescriptor> All =>
     [
+        RequireCertificateForClientCredentials.Descriptor,
         ApplyRegisteredTlsClientAuthentication.Descriptor,
         ValidateTlsClientCertificate.Descriptor,
         BindAccessTokensOfMtlsClients.Descriptor,
@@ -31,6 +32,32 @@ public static class MtlsClientHandlers
     public static IEnumerable<OpenIddictServerHandlerDescriptor> Replaced => [ValidateClientCertificate.Descriptor];
 
     private const string MethodProperty = ".ignis_mtls_method";
+
+    /// <summary>
+    /// A client_credentials request with neither secret, assertion nor certificate: OpenIddict answers invalid_request
+    /// before the client is known; a client registered for mTLS gets invalid_client and what to present instead.
+    /// </summary>
+    public sealed class RequireCertificateForClientCredentials(IOpenIddictApplicationManager applications)
+        : IOpenIddictServerHandler<ValidateTokenRequestContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
+            OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
+                .UseScopedHandler<RequireCertificateForClientCredentials>()
+                .SetOrder(Exchange.ValidateClientCredentialsParameters.Descriptor.Order - 1)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+        public async ValueTask HandleAsync(ValidateTokenRequestContext context)
+        {
+            if (!context.Request.IsClientCredentialsGrantType() || context.Transaction.RemoteCertificate is not null
+                || !string.IsNullOrEmpty(context.Request.ClientSecret) || !string.IsNullOrEmpty(context.Request.ClientAssertion)
+                || string.IsNullOrEmpty(context.ClientId)
+                || await applications.FindByClientIdAsync(context.ClientId, context.CancellationToken) is not { } application)
+                return;
+            if (MtlsClientProperties.IsMtls(await ClientAssertionHandlers.RegisteredMethodAsync(applications, application, context.CancellationToken)))
+                context.Reject(Errors.InvalidClient, MtlsErrors.NoCertificate);
+        }
+    }
 
     /// <summary>
     /// RFC 8705 §2: a client registered for mTLS authenticates with its certificate and nothing else; for any other
