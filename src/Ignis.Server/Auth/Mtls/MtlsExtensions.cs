@@ -13,6 +13,7 @@ public static class MtlsExtensions
         services.AddOptions<MtlsOptions>().Bind(builder.Configuration.GetSection(MtlsOptions.Section));
         services.AddSingleton<MtlsTrust>();
         services.AddSingleton<ClientCertificateAllowList>();
+        services.AddHostedService<MtlsConfigurationCheck>();
         services.AddOpenIddict().AddServer(o =>
         {
             foreach (var handler in MtlsClientHandlers.Replaced) o.RemoveEventHandler(handler);
@@ -37,4 +38,17 @@ public static class MtlsExtensions
         });
         return builder;
     }
+}
+
+/// <summary>Reads the allow-list and the trusted CAs at start, so a wrong file or entry stops the start naming its key.</summary>
+internal sealed class MtlsConfigurationCheck(ClientCertificateAllowList allowList, MtlsTrust trust) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _ = allowList.IsEmpty;
+        _ = trust.CertificateAuthorities;
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
