@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Ignis.Fhir.Storage;
 using Ignis.Server.Auth.ClientAuthentication;
+using Ignis.Server.Auth.Mtls;
 using Ignis.Server.Data;
 using Ignis.Server.Fhir;
 using Ignis.Server.Hosting;
@@ -164,6 +165,7 @@ public static partial class AuthServiceCollectionExtensions
         services.AddSingleton<ICapabilityContributor>(sp => sp.GetRequiredService<SmartDiscovery>());
         services.AddHostedService<TokenPruning>();
         builder.AddIgnisClientAssertions();
+        builder.AddIgnisMtls();
 
         // The pages live in this assembly, which is not the entry assembly when tests host the server.
         services.AddRazorPages().AddApplicationPart(typeof(AuthServiceCollectionExtensions).Assembly);
