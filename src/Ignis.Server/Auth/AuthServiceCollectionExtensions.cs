@@ -161,6 +161,7 @@ public static partial class AuthServiceCollectionExtensions
         services.AddSingleton<ICapabilityContributor>(sp => sp.GetRequiredService<SmartDiscovery>());
         services.AddHostedService<TokenPruning>();
         builder.AddIgnisClientAssertions();
+        External.ExternalIdentityServiceCollectionExtensions.AddIgnisExternalIdentities(builder);
 
         // The pages live in this assembly, which is not the entry assembly when tests host the server.
         services.AddRazorPages().AddApplicationPart(typeof(AuthServiceCollectionExtensions).Assembly);
@@ -222,6 +223,7 @@ public static partial class AuthServiceCollectionExtensions
     public static WebApplication MapIgnisAuth(this WebApplication app)
     {
         app.MapIgnisAuthEndpoints();
+        External.ExternalIdentityServiceCollectionExtensions.MapIgnisExternalIdentities(app);
         app.MapGet(SecurityHeaders.StylesheetPath, () => Results.Text(SecurityHeaders.Stylesheet, "text/css"));
         app.MapRazorPages();
         return app;
