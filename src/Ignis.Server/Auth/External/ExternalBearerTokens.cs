@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Text.Json;
 using Ignis.Server.Auth.ClientAuthentication;
 using Ignis.Server.Data;
 using Ignis.Server.Fhir;
@@ -174,20 +173,13 @@ public sealed partial class ExternalBearerTokens
         await db.SaveChangesAsync(ct);
     }
 
-    private static string? ClaimText(JsonWebToken jwt, string claim)
-    {
-        if (!jwt.TryGetPayloadValue<JsonElement>(claim, out var element)) return null;
-        return element.ValueKind switch
-        {
-            JsonValueKind.String => element.GetString(),
-            JsonValueKind.Number => element.GetRawText(),
-            _ => null,
-        };
-    }
+    /// <summary>A string or number claim's value (not arrays or objects).</summary>
+    private static string? ClaimText(JsonWebToken jwt, string claim) =>
+        jwt.TryGetClaim(claim, out var c) && c.ValueType is ClaimValueTypes.String or ClaimValueTypes.Integer or ClaimValueTypes.Integer32
+            or ClaimValueTypes.Integer64 or ClaimValueTypes.Double ? c.Value : null;
 
     private static bool IsTrue(JsonWebToken jwt, string claim) =>
-        jwt.TryGetPayloadValue<JsonElement>(claim, out var element)
-        && (element.ValueKind == JsonValueKind.True || (element.ValueKind == JsonValueKind.String && element.GetString() == "true"));
+        jwt.TryGetClaim(claim, out var c) && string.Equals(c.Value, "true", StringComparison.OrdinalIgnoreCase);
 
     private static string Describe(Exception? e) => e switch
     {
