@@ -68,7 +68,7 @@ public sealed partial class ExternalSignIn(
         var provider = providers.Find(name);
         if (provider is null) return Results.NotFound();
         if (!result.Succeeded || result.Principal is not { } principal
-            || principal.GetClaim(Claims.Private.RegistrationId) != name)
+            || First(principal, Claims.Private.RegistrationId) != name)
         {
             var error = result.Properties?.Items.TryGetValue(OpenIddictClientAspNetCoreConstants.Properties.Error, out var e) == true ? e : null;
             LogFailed(logger, name, error ?? result.Failure?.GetType().Name ?? "no principal");
@@ -76,14 +76,14 @@ public sealed partial class ExternalSignIn(
             return Back(returnUrl, ExternalSignInErrors.Failed, name);
         }
 
-        var subject = principal.GetClaim(Claims.Subject) ?? principal.FindFirst(ClaimTypes.NameIdentifier)?.Value;
+        var subject = First(principal, Claims.Subject) ?? principal.FindFirst(ClaimTypes.NameIdentifier)?.Value;
         if (string.IsNullOrEmpty(subject))
         {
             LogFailed(logger, name, "no subject");
             return Back(returnUrl, ExternalSignInErrors.Failed, name);
         }
-        var email = principal.GetClaim(Claims.Email) ?? principal.FindFirst(ClaimTypes.Email)?.Value;
-        var verified = provider.Options.TrustEmail || string.Equals(principal.GetClaim(Claims.EmailVerified), "true", StringComparison.OrdinalIgnoreCase);
+        var email = First(principal, Claims.Email) ?? principal.FindFirst(ClaimTypes.Email)?.Value;
+        var verified = provider.Options.TrustEmail || string.Equals(First(principal, Claims.EmailVerified), "true", StringComparison.OrdinalIgnoreCase);
 
         var user = await users.FindByLoginAsync(name, subject);
         if (user is null)
@@ -155,9 +155,9 @@ public sealed partial class ExternalSignIn(
             UserName = await UniqueUserNameAsync(provider.Name, subject, email),
             Email = email,
             EmailConfirmed = email is not null,
-            DisplayName = Shorten(principal.GetClaim(Claims.Name), 256),
-            GivenName = Shorten(principal.GetClaim(Claims.GivenName), 256),
-            FamilyName = Shorten(principal.GetClaim(Claims.FamilyName), 256),
+            DisplayName = Shorten(First(principal, Claims.Name), 256),
+            GivenName = Shorten(First(principal, Claims.GivenName), 256),
+            FamilyName = Shorten(First(principal, Claims.FamilyName), 256),
         };
         var created = await users.CreateAsync(user);
         if (!created.Succeeded) return (null, ExternalSignInErrors.Failed);
@@ -179,6 +179,9 @@ public sealed partial class ExternalSignIn(
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(provider + "\n" + subject)))[..16];
         return $"{provider}-{hash}";
     }
+
+    /// <summary>The merged principal holds the id token's and the userinfo response's claims: the same type can appear twice.</summary>
+    private static string? First(ClaimsPrincipal principal, string type) => principal.FindFirst(type)?.Value;
 
     private static IResult Back(string returnUrl, string error, string provider) =>
         Results.Redirect(QueryHelpers.AddQueryString(AuthPages.Login,
