@@ -162,6 +162,10 @@ public sealed class ExternalSignInBrowserTests : IClassFixture<ExternalBrowserFi
 
         var logins = await WithUsersAsync(u => u.GetLoginsAsync(carol));
         logins.ShouldContain(l => l.LoginProvider == "idp" && l.ProviderKey == "carol-ext");
+        Driver.Navigate().GoToUrl(new Uri(Server.Origin, "/account"));
+        WaitForPath("/account");
+        _fixture.WaitFor(() => Driver.FindElements(By.Id("linked-logins")).Count > 0, "the linked accounts on the account page");
+        Driver.FindElement(By.CssSelector("ul[aria-describedby=linked-logins]")).Text.ShouldBe("Test IdP");
 
         // Ignis asked the provider with authorization code, PKCE S256, state and nonce.
         var request = (await _fixture.Idp.AuthorizationRequestsAsync()).Last()!;
