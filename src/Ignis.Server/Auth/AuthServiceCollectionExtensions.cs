@@ -166,6 +166,7 @@ public static partial class AuthServiceCollectionExtensions
         services.AddHostedService<TokenPruning>();
         builder.AddIgnisClientAssertions();
         builder.AddIgnisMtls();
+        External.ExternalIdentityServiceCollectionExtensions.AddIgnisExternalIdentities(builder);
 
         // The pages live in this assembly, which is not the entry assembly when tests host the server.
         services.AddRazorPages().AddApplicationPart(typeof(AuthServiceCollectionExtensions).Assembly);
@@ -243,6 +244,7 @@ public static partial class AuthServiceCollectionExtensions
     public static WebApplication MapIgnisAuth(this WebApplication app)
     {
         app.MapIgnisAuthEndpoints();
+        External.ExternalIdentityServiceCollectionExtensions.MapIgnisExternalIdentities(app);
         app.MapGet(SecurityHeaders.StylesheetPath, () => Results.Text(SecurityHeaders.Stylesheet, "text/css"));
         app.MapRazorPages();
         return app;

@@ -47,6 +47,15 @@ public static class FhirAuthentication
         var key = ValidatedTokenCache.Key(header + certificate, FhirEndpoints.BaseUrl(http));
         if (cache.TryGet(key, out var known)) return known;
 
+        // A JWT from a trusted external issuer (Auth/External), picked by its iss; without such issuers this costs nothing.
+        var externalTokens = http.RequestServices.GetRequiredService<Auth.External.ExternalBearerTokens>();
+        if (externalTokens.Match(header[7..].Trim()) is { } external)
+        {
+            var (externalAccess, expires) = await externalTokens.AuthenticateAsync(http, external);
+            cache.Add(key, externalAccess, expires);
+            return externalAccess;
+        }
+
         // Only the validation handler runs for the FHIR API (not the whole authentication middleware, whose cookie and
         // OpenIddict server handlers cost more than a read): it must see the request before it can authenticate it.
         var handlers = http.RequestServices.GetRequiredService<IAuthenticationHandlerProvider>();
