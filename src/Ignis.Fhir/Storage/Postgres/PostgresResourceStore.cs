@@ -1,0 +1,234 @@
+using System.Data.Common;
+using Ignis.Fhir.Search.Indexing;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Ignis.Fhir.Storage.Postgres;
+
+/// <summary>
+/// The SQL of the resources, history and index tables for one PostgreSQL connection (the same tables as SQLite's,
+/// see Sql/postgres). Inside a write transaction <see cref="ReadCurrent"/> locks the row it reads, so the version a
+/// write builds on stays current until it commits. A write sends its history row, index deletions and index rows
+/// in one batch (one round trip); each index table gets one INSERT … SELECT FROM unnest(arrays).
+/// </summary>
+public sealed class PostgresResourceStore(NpgsqlConnection connection, NpgsqlTransaction? transaction, bool ownsConnection) : IResourceSession
+{
+    private const string Columns = "res_key, type, id, version, last_updated, deleted, body";
+
+    public DbConnection Connection => connection;
+    public DbTransaction? Transaction => transaction;
+
+    public StoredResource? ReadCurrent(string type, string id)
+    {
+        // FOR UPDATE: a concurrent writer of this resource (on this node or another) waits for our commit and then
+        // reads the version we wrote, so no update is lost and If-Match compares against the real current version.
+        using var cmd = Command($"SELECT {Columns} FROM resources WHERE type = @t AND id = @i" + (transaction is null ? "" : " FOR UPDATE"),
+            ("t", type), ("i", id));
+        return ReadOne(cmd);
+    }
+
+    public StoredResource? ReadVersion(string type, string id, int version)
+    {
+        using var cmd = Command(
+            "SELECT h.res_key, h.type, h.id, h.version, h.last_updated, CASE WHEN h.body IS NULL THEN 1::smallint ELSE 0::smallint END, h.body " +
+            "FROM resources r JOIN history h ON h.res_key = r.res_key AND h.version = @v WHERE r.type = @t AND r.id = @i",
+            ("t", type), ("i", id), ("v", version));
+        return ReadOne(cmd);
+    }
+
+    public StoredResource Write(StoredResource? existing, string type, string id, int version, long lastUpdated,
+        string method, string? json, ResourceIndex? index)
+    {
+        var deleted = json is null;
+        using var batch = new NpgsqlBatch(connection, transaction);
+        long key;
+        if (existing is null)
+        {
+            using var insert = Command(
+                "INSERT INTO resources (type, id, version, last_updated, deleted, body) VALUES (@t, @i, @v, @u, @d, @b) RETURNING res_key",
+                ("t", type), ("i", id), ("v", version), ("u", lastUpdated), ("d", (short)(deleted ? 1 : 0)));
+            insert.Parameters.Add(Json("b", json));
+            key = (long)insert.ExecuteScalar()!;
+        }
+        else
+        {
+            key = existing.ResKey;
+            var update = Add(batch, "UPDATE resources SET version = @v, last_updated = @u, deleted = @d, body = @b WHERE res_key = @k",
+                ("k", key), ("v", version), ("u", lastUpdated), ("d", (short)(deleted ? 1 : 0)));
+            update.Parameters.Add(Json("b", json));
+            if (!existing.Deleted)
+                foreach (var table in IndexTables)
+                    Add(batch, $"DELETE FROM {table} WHERE res_key = @k", ("k", key));
+        }
+
+        var history = Add(batch, "INSERT INTO history (res_key, type, id, version, last_updated, method, body) VALUES (@k, @t, @i, @v, @u, @m, @b)",
+            ("k", key), ("t", type), ("i", id), ("v", version), ("u", lastUpdated), ("m", method));
+        history.Parameters.Add(Json("b", json));
+
+        if (index is not null) AddIndex(batch, key, index);
+        batch.ExecuteNonQuery();
+        return new StoredResource(key, type, id, version, lastUpdated, deleted, json);
+    }
+
+    private static NpgsqlParameter Json(string name, string? json) =>
+        new(name, NpgsqlDbType.Json) { Value = (object?)json ?? DBNull.Value };
+
+    internal static readonly string[] IndexTables =
+        ["idx_string", "idx_token", "idx_date", "idx_number", "idx_quantity", "idx_reference", "idx_uri", "idx_composite"];
+
+    private static void AddIndex(NpgsqlBatch batch, long key, ResourceIndex ix)
+    {
+        Unnest(batch, key, "idx_string", ix.Strings, e => e.ParamId,
+            ("value_norm", Text(ix.Strings, e => e.ValueNorm)), ("value", Text(ix.Strings, e => e.Value)));
+        Unnest(batch, key, "idx_token", ix.Tokens, e => e.ParamId,
+            ("system", Text(ix.Tokens, e => e.System)), ("code", Text(ix.Tokens, e => e.Code)), ("text", Text(ix.Tokens, e => e.Text)),
+            ("type_system", Text(ix.Tokens, e => e.TypeSystem)), ("type_code", Text(ix.Tokens, e => e.TypeCode)));
+        Unnest(batch, key, "idx_date", ix.Dates, e => e.ParamId,
+            ("lo", ix.Dates.Select(e => e.Lo).ToArray()), ("hi", ix.Dates.Select(e => e.Hi).ToArray()));
+        Unnest(batch, key, "idx_number", ix.Numbers, e => e.ParamId,
+            ("lo", ix.Numbers.Select(e => e.Lo).ToArray()), ("hi", ix.Numbers.Select(e => e.Hi).ToArray()));
+        Unnest(batch, key, "idx_quantity", ix.Quantities, e => e.ParamId,
+            ("system", Text(ix.Quantities, e => e.System)), ("code", Text(ix.Quantities, e => e.Code)),
+            ("lo", ix.Quantities.Select(e => e.Lo).ToArray()), ("hi", ix.Quantities.Select(e => e.Hi).ToArray()));
+        Unnest(batch, key, "idx_reference", ix.References, e => e.ParamId,
+            ("target_type", Text(ix.References, e => e.TargetType)), ("target_id", Text(ix.References, e => e.TargetId)),
+            ("url", Text(ix.References, e => e.Url)), ("url_version", Text(ix.References, e => e.UrlVersion)));
+        Unnest(batch, key, "idx_uri", ix.Uris, e => e.ParamId, ("uri", Text(ix.Uris, e => e.Uri)));
+        var c = ix.Composites;
+        Unnest(batch, key, "idx_composite", c, e => e.ParamId,
+            ("c1_system", Text(c, e => e.C1.System)), ("c1_code", Text(c, e => e.C1.Code)),
+            ("c1_lo", c.Select(e => e.C1.Lo).ToArray()), ("c1_hi", c.Select(e => e.C1.Hi).ToArray()),
+            ("c2_system", Text(c, e => e.C2.System)), ("c2_code", Text(c, e => e.C2.Code)),
+            ("c2_lo", c.Select(e => e.C2.Lo).ToArray()), ("c2_hi", c.Select(e => e.C2.Hi).ToArray()),
+            ("c3_system", Text(c, e => e.C3?.System)), ("c3_code", Text(c, e => e.C3?.Code)),
+            ("c3_lo", c.Select(e => e.C3?.Lo).ToArray()), ("c3_hi", c.Select(e => e.C3?.Hi).ToArray()));
+    }
+
+    private static string?[] Text<T>(List<T> rows, Func<T, string?> value)
+    {
+        var a = new string?[rows.Count];
+        for (var i = 0; i < a.Length; i++) a[i] = value(rows[i]);
+        return a;
+    }
+
+    /// <summary>All rows of one index table in one statement: one typed array per column, expanded by unnest.</summary>
+    private static void Unnest<T>(NpgsqlBatch batch, long key, string table, List<T> rows, Func<T, int> paramId, params (string Column, Array Values)[] columns)
+    {
+        if (rows.Count == 0) return;
+        var pids = new int[rows.Count];
+        for (var i = 0; i < pids.Length; i++) pids[i] = paramId(rows[i]);
+        var names = string.Join(", ", columns.Select((_, i) => "@a" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var command = new NpgsqlBatchCommand(
+            $"INSERT INTO {table} (res_key, param_id, {string.Join(", ", columns.Select(c => c.Column))}) SELECT @k, * FROM unnest(@pids, {names})");
+        command.Parameters.Add(new NpgsqlParameter<long>("k", key));
+        command.Parameters.Add(new NpgsqlParameter<int[]>("pids", pids));
+        for (var i = 0; i < columns.Length; i++)
+        {
+            var values = columns[i].Values;
+            var p = new NpgsqlParameter("a" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), values);
+            // Arrays of null-only strings or nullable doubles still need their element type stated.
+            p.NpgsqlDbType = NpgsqlDbType.Array | (values switch
+            {
+                string?[] => NpgsqlDbType.Text,
+                long[] => NpgsqlDbType.Bigint,
+                _ => NpgsqlDbType.Double,
+            });
+            command.Parameters.Add(p);
+        }
+        batch.BatchCommands.Add(command);
+    }
+
+    public IReadOnlyList<(long Seq, string Method, StoredResource Resource)> History(
+        string? type, string? id, long? since, long? at, long? beforeSeq, int limit)
+    {
+        var where = new List<string>();
+        var args = new List<(string, object?)>();
+        if (type is not null) { where.Add("h.type = @t"); args.Add(("t", type)); }
+        if (id is not null) { where.Add("h.id = @i"); args.Add(("i", id)); }
+        if (since is not null) { where.Add("h.last_updated >= @s"); args.Add(("s", since)); }
+        if (beforeSeq is not null) { where.Add("h.seq < @b"); args.Add(("b", beforeSeq)); }
+        if (at is not null)
+        {
+            // _at: the version current at that instant — the newest version written at or before it.
+            where.Add("h.last_updated <= @a AND NOT EXISTS (SELECT 1 FROM history n WHERE n.res_key = h.res_key AND n.version > h.version AND n.last_updated <= @a)");
+            args.Add(("a", at));
+        }
+        args.Add(("l", limit));
+        using var cmd = Command(
+            "SELECT h.seq, h.method, h.res_key, h.type, h.id, h.version, h.last_updated, h.body IS NULL, h.body FROM history h" +
+            (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") + " ORDER BY h.seq DESC LIMIT @l",
+            [.. args]);
+        var result = new List<(long, string, StoredResource)>();
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+            result.Add((reader.GetInt64(0), reader.GetString(1), new StoredResource(
+                reader.GetInt64(2), reader.GetString(3), reader.GetString(4), reader.GetInt32(5), reader.GetInt64(6),
+                reader.GetBoolean(7), reader.IsDBNull(8) ? null : reader.GetString(8))));
+        return result;
+    }
+
+    public long CountHistory(string? type, string? id, long? since)
+    {
+        var where = new List<string>();
+        var args = new List<(string, object?)>();
+        if (type is not null) { where.Add("type = @t"); args.Add(("t", type)); }
+        if (id is not null) { where.Add("id = @i"); args.Add(("i", id)); }
+        if (since is not null) { where.Add("last_updated >= @s"); args.Add(("s", since)); }
+        using var cmd = Command("SELECT count(*) FROM history" + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : ""), [.. args]);
+        return (long)cmd.ExecuteScalar()!;
+    }
+
+    public bool References(long key, int[] paramIds, string type, string id)
+    {
+        using var cmd = Command(
+            "SELECT EXISTS (SELECT 1 FROM idx_reference WHERE res_key = @k AND param_id = ANY(@p) AND target_type = @t AND target_id = @i)",
+            ("k", key), ("p", paramIds), ("t", type), ("i", id));
+        return (bool)cmd.ExecuteScalar()!;
+    }
+
+    public bool IsEmpty()
+    {
+        using var cmd = Command("SELECT NOT EXISTS (SELECT 1 FROM resources)");
+        return (bool)cmd.ExecuteScalar()!;
+    }
+
+    /// <summary>
+    /// A transaction-scoped advisory lock on the type: conditional writes of one type (on any node) take turns, so two
+    /// conditional creates with the same criteria cannot both find nothing and both create. Released at commit.
+    /// </summary>
+    public void LockForConditionalWrite(string type)
+    {
+        if (transaction is null) return;
+        using var cmd = Command($"SELECT pg_advisory_xact_lock({PostgresFhirStore.LockNamespace}, hashtext(@t))", ("t", "conditional:" + type));
+        cmd.ExecuteNonQuery();
+    }
+
+    private NpgsqlCommand Command(string sql, params (string Name, object? Value)[] args)
+    {
+        var cmd = new NpgsqlCommand(sql, connection, transaction);
+        foreach (var (name, value) in args) cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return cmd;
+    }
+
+    private static NpgsqlBatchCommand Add(NpgsqlBatch batch, string sql, params (string Name, object? Value)[] args)
+    {
+        var cmd = new NpgsqlBatchCommand(sql);
+        foreach (var (name, value) in args) cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        batch.BatchCommands.Add(cmd);
+        return cmd;
+    }
+
+    private static StoredResource? ReadOne(NpgsqlCommand cmd)
+    {
+        using var reader = cmd.ExecuteReader();
+        return reader.Read()
+            ? new StoredResource(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.GetInt64(4),
+                reader.GetInt16(5) != 0, reader.IsDBNull(6) ? null : reader.GetString(6))
+            : null;
+    }
+
+    public void Dispose()
+    {
+        if (ownsConnection) connection.Dispose();
+    }
+}
