@@ -57,6 +57,9 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
     private FhirResponse Transaction(IResourceStore store, (List<(Bundle.EntryComponent Entry, int Index)> Entries, List<EntryRequest> Requests) prepared)
     {
         var (entries, requests) = prepared;
+        store.LockForWrite(requests
+            .Where(r => r.Request is { Id: not null, Interaction: Interaction.Update or Interaction.Patch or Interaction.Delete })
+            .Select(r => (r.Request.Type!, r.Request.Id!)).Distinct().ToList());
         var ids = AssignIds(store, entries, requests);
         foreach (var (entry, i) in entries)
             if (entry.Resource is not null && RewriteReferences(store, entry.Resource, ids, i))

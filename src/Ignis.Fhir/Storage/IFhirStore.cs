@@ -78,6 +78,13 @@ public interface IResourceStore
     /// already is; PostgreSQL takes a transaction-scoped advisory lock on the type.
     /// </summary>
     void LockForConditionalWrite(string type);
+
+    /// <summary>
+    /// Called by a transaction Bundle before its entries run: locks the existing resources it will change, in one
+    /// fixed order, so two transactions over the same resources queue instead of deadlocking (PostgreSQL; SQLite's
+    /// single writer needs nothing).
+    /// </summary>
+    void LockForWrite(IReadOnlyCollection<(string Type, string Id)> targets);
 }
 
 /// <summary>A read store that owns its connection.</summary>

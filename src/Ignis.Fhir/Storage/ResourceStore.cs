@@ -22,6 +22,10 @@ public sealed class ResourceStore(SqliteConnection connection, SqliteTransaction
     {
     }
 
+    public void LockForWrite(IReadOnlyCollection<(string Type, string Id)> targets)
+    {
+    }
+
     public void Dispose()
     {
         if (ownsConnection) connection.Dispose();

@@ -135,7 +135,7 @@ public static class SearchEngine
         if (request.HasErrors) throw new SearchRequestException(request.Issues);
         var sql = new SqlCompiler(request, SqlDialect.For(connection));
         var where = (await BuildAsync(connection, tx, sql, request, defaultOrder: true, ct)).Where;
-        var keys = await connection.QueryAsync<long>(new CommandDefinition(
+        var keys = await QueryAsync<long>(connection, new CommandDefinition(
             $"SELECT r.res_key FROM resources r WHERE {where} ORDER BY r.res_key LIMIT {Math.Max(0, limit)}",
             sql.Parameters, transaction: tx, cancellationToken: ct));
         return await LoadAsync(connection, tx, keys.ToList(), ct);
@@ -186,7 +186,7 @@ public static class SearchEngine
             if (run) probes.Add(probe);
             // Without a probe a set counts as unselective; the static rank then decides.
             var estimate = run
-                ? await connection.ExecuteScalarAsync<int>(new CommandDefinition(probe, sql.Parameters, transaction: tx, cancellationToken: ct))
+                ? await ScalarAsync(connection, new CommandDefinition(probe, sql.Parameters, transaction: tx, cancellationToken: ct))
                 : ProbeLimit;
             if (estimate < bestEstimate || (estimate == bestEstimate && f.Rank < best!.Rank))
             {
@@ -204,7 +204,7 @@ public static class SearchEngine
             {
                 var probe = $"SELECT count(*) FROM ({f.Set} LIMIT {LargeProbeLimit}) p";
                 probes.Add(probe);
-                var estimate = await connection.ExecuteScalarAsync<int>(new CommandDefinition(probe, sql.Parameters, transaction: tx, cancellationToken: ct));
+                var estimate = await ScalarAsync(connection, new CommandDefinition(probe, sql.Parameters, transaction: tx, cancellationToken: ct));
                 if (estimate < smallest)
                 {
                     smallest = estimate;
@@ -274,6 +274,23 @@ public static class SearchEngine
         return sb.ToString();
     }
 
+    // The engine runs interactions synchronously (FhirSearch waits on these tasks). Microsoft.Data.Sqlite completes its
+    // async calls synchronously anyway; Npgsql's would complete on another thread-pool thread, which a thread blocked
+    // waiting for it may starve (seen under concurrent writes). So on PostgreSQL the calls are made synchronously.
+    private static bool Blocking(DbConnection connection) => connection is not SqliteConnection;
+
+    private static async Task<int> ScalarAsync(DbConnection connection, CommandDefinition command) =>
+        Blocking(connection) ? connection.ExecuteScalar<int>(command) : await connection.ExecuteScalarAsync<int>(command);
+
+    private static async Task<IEnumerable<T>> QueryAsync<T>(DbConnection connection, CommandDefinition command) =>
+        Blocking(connection) ? connection.Query<T>(command) : await connection.QueryAsync<T>(command);
+
+    private static async Task<DbDataReader> ReaderAsync(DbConnection connection, CommandDefinition command) =>
+        Blocking(connection) ? (DbDataReader)connection.ExecuteReader(command) : await connection.ExecuteReaderAsync(command);
+
+    private static async Task<bool> ReadAsync(DbDataReader reader, CancellationToken ct) =>
+        reader is SqliteDataReader ? await reader.ReadAsync(ct) : reader.Read();
+
     /// <summary>
     /// Without an explicit _total=accurate, counting stops here and a larger result has no total (R4 lets a
     /// server leave it out): an exact count of a very large result costs more than the page itself.
@@ -281,7 +298,7 @@ public static class SearchEngine
     public const int AutoTotalLimit = 1_000;
 
     private static async Task<int> CountAsync(DbConnection connection, DbTransaction? tx, SqlCompiler sql, QueryPlan plan, CancellationToken ct) =>
-        await connection.ExecuteScalarAsync<int>(new CommandDefinition(plan.CountSql, sql.Parameters, transaction: tx, cancellationToken: ct));
+        await ScalarAsync(connection, new CommandDefinition(plan.CountSql, sql.Parameters, transaction: tx, cancellationToken: ct));
 
     /// <summary>The count, or null when <paramref name="limit"/> is given and more resources match.</summary>
     private static async Task<int?> CountAsync(DbConnection connection, DbTransaction? tx, SqlCompiler sql, QueryPlan plan, int? limit, CancellationToken ct)
@@ -289,7 +306,7 @@ public static class SearchEngine
         if (limit is null) return await CountAsync(connection, tx, sql, plan, ct);
         const string prefix = "SELECT count(*) FROM ";
         var bounded = "SELECT count(*) FROM (SELECT 1 FROM " + plan.CountSql[prefix.Length..] + $" LIMIT {limit.Value + 1}) b";
-        var count = await connection.ExecuteScalarAsync<int>(new CommandDefinition(bounded, sql.Parameters, transaction: tx, cancellationToken: ct));
+        var count = await ScalarAsync(connection, new CommandDefinition(bounded, sql.Parameters, transaction: tx, cancellationToken: ct));
         return count > limit ? null : count;
     }
 
@@ -301,8 +318,8 @@ public static class SearchEngine
     {
         var (text, parameters) = PageSql(sql, request, where, cursor, backward, limit);
         var rows = new List<PageRow>();
-        await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(text, parameters, transaction: tx, cancellationToken: ct));
-        while (await reader.ReadAsync(ct))
+        await using var reader = await ReaderAsync(connection, new CommandDefinition(text, parameters, transaction: tx, cancellationToken: ct));
+        while (await ReadAsync(reader, ct))
         {
             var values = new object?[request.Sort.Count];
             for (var i = 0; i < values.Length; i++)
@@ -368,7 +385,7 @@ public static class SearchEngine
         var sql = new SqlCompiler(request, SqlDialect.For(connection));
         var rebuilt = (await BuildAsync(connection, tx, sql, request, request.Sort.Count == 0, ct)).Where;
         var (text, parameters) = PageSql(sql, request, rebuilt, from, from.Before, 1);
-        var found = await connection.QueryAsync<long>(new CommandDefinition(text, parameters, transaction: tx, cancellationToken: ct));
+        var found = await QueryAsync<long>(connection, new CommandDefinition(text, parameters, transaction: tx, cancellationToken: ct));
         return found.Any();
     }
 
@@ -384,8 +401,8 @@ public static class SearchEngine
         p.Value = dialect.ListValue(keys);
         cmd.Parameters.Add(p);
         var byKey = new Dictionary<long, StoredResource>(keys.Count);
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct)) byKey[reader.GetInt64(0)] = Read(reader);
+        await using var reader = Blocking(connection) ? cmd.ExecuteReader() : await cmd.ExecuteReaderAsync(ct);
+        while (await ReadAsync(reader, ct)) byKey[reader.GetInt64(0)] = Read(reader);
         return keys.Where(byKey.ContainsKey).Select(k => byKey[k]).ToList();
     }
 
@@ -445,7 +462,7 @@ public static class SearchEngine
               "JOIN resources t ON t.type = x.target_type AND t.id = x.target_id " +
               $"WHERE {dialect.InList("x.res_key", "@keys")} AND {dialect.InList("x.param_id", "@pids")} " +
               "AND t.deleted = 0 AND (@target IS NULL OR x.target_type = @target) ORDER BY t.res_key LIMIT @limit";
-        var rows = await connection.QueryAsync<(long, string)>(new CommandDefinition(text, p, transaction: tx, cancellationToken: ct));
+        var rows = await QueryAsync<(long, string)>(connection, new CommandDefinition(text, p, transaction: tx, cancellationToken: ct));
         return rows;
     }
 
@@ -464,7 +481,7 @@ public static class SearchEngine
             }
             if (restriction == sql.Dialect.False) continue;
             var keys = sql.InList("r.res_key", group.Select(c => c.Key));
-            var passed = await connection.QueryAsync<long>(new CommandDefinition(
+            var passed = await QueryAsync<long>(connection, new CommandDefinition(
                 $"SELECT r.res_key FROM resources r WHERE {keys} AND {restriction}",
                 sql.Parameters, transaction: tx, cancellationToken: ct));
             result.UnionWith(passed);

@@ -92,30 +92,57 @@ public sealed class PostgresFhirStore : IFhirStore, IDisposable
         cmd.ExecuteNonQuery();
     }
 
-    public IResourceSession OpenReader() => new PostgresResourceStore(_dataSource.OpenConnection(), null, ownsConnection: true);
+    public IResourceSession OpenReader() => new PostgresResourceStore(_dataSource.OpenConnection(), inTransaction: false, ownsConnection: true);
 
     public bool WritesMayRetry => true;
 
     public async Task<T> WriteAsync<T>(Func<IResourceStore, T> work, CancellationToken ct)
     {
+        // Synchronous from open to commit, like the engine's work inside: a transaction holding row locks never waits
+        // for a thread-pool thread to continue (threads blocked on those locks could starve it). Hence also a plain
+        // BEGIN/COMMIT rather than NpgsqlTransaction, whose BEGIN rides on the first command as a two-command batch,
+        // which Npgsql sends partly asynchronously even from its synchronous API.
         for (var attempt = 1; ; attempt++)
         {
-            await using var connection = await _dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
-            await using var tx = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct).ConfigureAwait(false);
+            ct.ThrowIfCancellationRequested();
             try
             {
-                var result = work(new PostgresResourceStore(connection, tx, ownsConnection: false));
-                await tx.CommitAsync(ct).ConfigureAwait(false);
-                return result;
+                using var connection = _dataSource.OpenConnection();
+                Execute(connection, null, "BEGIN ISOLATION LEVEL READ COMMITTED");
+                var committed = false;
+                try
+                {
+                    var result = work(new PostgresResourceStore(connection, inTransaction: true, ownsConnection: false));
+                    Execute(connection, null, "COMMIT");
+                    committed = true;
+                    return result;
+                }
+                finally
+                {
+                    if (!committed) Rollback(connection);
+                }
             }
             catch (PostgresException e) when (IsLostRace(e))
             {
                 if (attempt >= MaxAttempts)
                     throw new FhirException(HttpStatusCode.Conflict, OperationOutcome.IssueType.Conflict,
                         "Other writers changed the same resources at the same time, again and again; nothing was changed. Try again.");
-                // Rolled back when disposed; wait a little (more each time, with jitter) before the next run.
+                // Rolled back above (no engine code swallows a database error, so a failed statement always gets here);
+                // wait a little, more each time and with jitter, before the next run.
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 << attempt)), ct).ConfigureAwait(false);
             }
+        }
+    }
+
+    private static void Rollback(NpgsqlConnection connection)
+    {
+        try
+        {
+            if (connection.State == ConnectionState.Open) Execute(connection, null, "ROLLBACK");
+        }
+        catch (NpgsqlException)
+        {
+            // A broken connection has no transaction left; the pool discards it.
         }
     }
 

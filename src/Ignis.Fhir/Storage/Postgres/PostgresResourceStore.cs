@@ -8,21 +8,27 @@ namespace Ignis.Fhir.Storage.Postgres;
 /// <summary>
 /// The SQL of the resources, history and index tables for one PostgreSQL connection (the same tables as SQLite's,
 /// see Sql/postgres). Inside a write transaction <see cref="ReadCurrent"/> locks the row it reads, so the version a
-/// write builds on stays current until it commits. A write sends its history row, index deletions and index rows
-/// in one batch (one round trip); each index table gets one INSERT … SELECT FROM unnest(arrays).
+/// write builds on stays current until it commits. A write is one statement (one round trip): its resources row,
+/// history row, index deletions and index rows, each index table's rows as one INSERT … SELECT FROM unnest(arrays).
 /// </summary>
-public sealed class PostgresResourceStore(NpgsqlConnection connection, NpgsqlTransaction? transaction, bool ownsConnection) : IResourceSession
+public sealed class PostgresResourceStore(NpgsqlConnection connection, bool inTransaction, bool ownsConnection) : IResourceSession
 {
     private const string Columns = "res_key, type, id, version, last_updated, deleted, body";
 
     public DbConnection Connection => connection;
-    public DbTransaction? Transaction => transaction;
+
+    /// <summary>
+    /// Always null: <see cref="PostgresFhirStore.WriteAsync{T}"/> opens the transaction with a plain BEGIN, so every
+    /// command stays a single statement that Npgsql runs fully synchronously (its transaction object would prepend
+    /// BEGIN to the first command, which makes a two-command batch).
+    /// </summary>
+    public DbTransaction? Transaction => null;
 
     public StoredResource? ReadCurrent(string type, string id)
     {
         // FOR UPDATE: a concurrent writer of this resource (on this node or another) waits for our commit and then
         // reads the version we wrote, so no update is lost and If-Match compares against the real current version.
-        using var cmd = Command($"SELECT {Columns} FROM resources WHERE type = @t AND id = @i" + (transaction is null ? "" : " FOR UPDATE"),
+        using var cmd = Command($"SELECT {Columns} FROM resources WHERE type = @t AND id = @i" + (inTransaction ? " FOR UPDATE" : ""),
             ("t", type), ("i", id));
         return ReadOne(cmd);
     }
@@ -39,63 +45,63 @@ public sealed class PostgresResourceStore(NpgsqlConnection connection, NpgsqlTra
     public StoredResource Write(StoredResource? existing, string type, string id, int version, long lastUpdated,
         string method, string? json, ResourceIndex? index)
     {
+        // One statement, one round trip: data-modifying CTEs for the resources row, the history row, the old index rows'
+        // deletion and each index table's new rows. (One statement also keeps Npgsql's synchronous path fully
+        // synchronous; a multi-command batch would send the later commands asynchronously.)
         var deleted = json is null;
-        using var batch = new NpgsqlBatch(connection, transaction);
-        long key;
+        using var cmd = new NpgsqlCommand { Connection = connection };
+        var p = cmd.Parameters;
+        var ctes = new List<string>();
+        p.Add(new NpgsqlParameter<string>("t", type));
+        p.Add(new NpgsqlParameter<string>("i", id));
+        p.Add(new NpgsqlParameter<int>("v", version));
+        p.Add(new NpgsqlParameter<long>("u", lastUpdated));
+        p.Add(new NpgsqlParameter<short>("d", (short)(deleted ? 1 : 0)));
+        p.Add(new NpgsqlParameter<string>("m", method));
+        p.Add(new NpgsqlParameter("b", NpgsqlDbType.Json) { Value = (object?)json ?? DBNull.Value });
         if (existing is null)
         {
-            using var insert = Command(
-                "INSERT INTO resources (type, id, version, last_updated, deleted, body) VALUES (@t, @i, @v, @u, @d, @b) RETURNING res_key",
-                ("t", type), ("i", id), ("v", version), ("u", lastUpdated), ("d", (short)(deleted ? 1 : 0)));
-            insert.Parameters.Add(Json("b", json));
-            key = (long)insert.ExecuteScalar()!;
+            ctes.Add("r AS (INSERT INTO resources (type, id, version, last_updated, deleted, body) VALUES (@t, @i, @v, @u, @d, @b) RETURNING res_key)");
         }
         else
         {
-            key = existing.ResKey;
-            var update = Add(batch, "UPDATE resources SET version = @v, last_updated = @u, deleted = @d, body = @b WHERE res_key = @k",
-                ("k", key), ("v", version), ("u", lastUpdated), ("d", (short)(deleted ? 1 : 0)));
-            update.Parameters.Add(Json("b", json));
+            p.Add(new NpgsqlParameter<long>("k", existing.ResKey));
+            ctes.Add("r AS (SELECT CAST(@k AS bigint) AS res_key)");
+            ctes.Add("w AS (UPDATE resources SET version = @v, last_updated = @u, deleted = @d, body = @b WHERE res_key = @k)");
             if (!existing.Deleted)
                 foreach (var table in IndexTables)
-                    Add(batch, $"DELETE FROM {table} WHERE res_key = @k", ("k", key));
+                    ctes.Add($"x_{table} AS (DELETE FROM {table} WHERE res_key = @k)");
         }
-
-        var history = Add(batch, "INSERT INTO history (res_key, type, id, version, last_updated, method, body) VALUES (@k, @t, @i, @v, @u, @m, @b)",
-            ("k", key), ("t", type), ("i", id), ("v", version), ("u", lastUpdated), ("m", method));
-        history.Parameters.Add(Json("b", json));
-
-        if (index is not null) AddIndex(batch, key, index);
-        batch.ExecuteNonQuery();
+        ctes.Add("h AS (INSERT INTO history (res_key, type, id, version, last_updated, method, body) SELECT res_key, @t, @i, @v, @u, @m, @b FROM r)");
+        if (index is not null) AddIndex(ctes, p, index);
+        cmd.CommandText = "WITH " + string.Join(",\n", ctes) + "\nSELECT res_key FROM r";
+        var key = (long)cmd.ExecuteScalar()!;
         return new StoredResource(key, type, id, version, lastUpdated, deleted, json);
     }
-
-    private static NpgsqlParameter Json(string name, string? json) =>
-        new(name, NpgsqlDbType.Json) { Value = (object?)json ?? DBNull.Value };
 
     internal static readonly string[] IndexTables =
         ["idx_string", "idx_token", "idx_date", "idx_number", "idx_quantity", "idx_reference", "idx_uri", "idx_composite"];
 
-    private static void AddIndex(NpgsqlBatch batch, long key, ResourceIndex ix)
+    private static void AddIndex(List<string> ctes, NpgsqlParameterCollection p, ResourceIndex ix)
     {
-        Unnest(batch, key, "idx_string", ix.Strings, e => e.ParamId,
+        Unnest(ctes, p, "idx_string", ix.Strings, e => e.ParamId,
             ("value_norm", Text(ix.Strings, e => e.ValueNorm)), ("value", Text(ix.Strings, e => e.Value)));
-        Unnest(batch, key, "idx_token", ix.Tokens, e => e.ParamId,
+        Unnest(ctes, p, "idx_token", ix.Tokens, e => e.ParamId,
             ("system", Text(ix.Tokens, e => e.System)), ("code", Text(ix.Tokens, e => e.Code)), ("text", Text(ix.Tokens, e => e.Text)),
             ("type_system", Text(ix.Tokens, e => e.TypeSystem)), ("type_code", Text(ix.Tokens, e => e.TypeCode)));
-        Unnest(batch, key, "idx_date", ix.Dates, e => e.ParamId,
+        Unnest(ctes, p, "idx_date", ix.Dates, e => e.ParamId,
             ("lo", ix.Dates.Select(e => e.Lo).ToArray()), ("hi", ix.Dates.Select(e => e.Hi).ToArray()));
-        Unnest(batch, key, "idx_number", ix.Numbers, e => e.ParamId,
+        Unnest(ctes, p, "idx_number", ix.Numbers, e => e.ParamId,
             ("lo", ix.Numbers.Select(e => e.Lo).ToArray()), ("hi", ix.Numbers.Select(e => e.Hi).ToArray()));
-        Unnest(batch, key, "idx_quantity", ix.Quantities, e => e.ParamId,
+        Unnest(ctes, p, "idx_quantity", ix.Quantities, e => e.ParamId,
             ("system", Text(ix.Quantities, e => e.System)), ("code", Text(ix.Quantities, e => e.Code)),
             ("lo", ix.Quantities.Select(e => e.Lo).ToArray()), ("hi", ix.Quantities.Select(e => e.Hi).ToArray()));
-        Unnest(batch, key, "idx_reference", ix.References, e => e.ParamId,
+        Unnest(ctes, p, "idx_reference", ix.References, e => e.ParamId,
             ("target_type", Text(ix.References, e => e.TargetType)), ("target_id", Text(ix.References, e => e.TargetId)),
             ("url", Text(ix.References, e => e.Url)), ("url_version", Text(ix.References, e => e.UrlVersion)));
-        Unnest(batch, key, "idx_uri", ix.Uris, e => e.ParamId, ("uri", Text(ix.Uris, e => e.Uri)));
+        Unnest(ctes, p, "idx_uri", ix.Uris, e => e.ParamId, ("uri", Text(ix.Uris, e => e.Uri)));
         var c = ix.Composites;
-        Unnest(batch, key, "idx_composite", c, e => e.ParamId,
+        Unnest(ctes, p, "idx_composite", c, e => e.ParamId,
             ("c1_system", Text(c, e => e.C1.System)), ("c1_code", Text(c, e => e.C1.Code)),
             ("c1_lo", c.Select(e => e.C1.Lo).ToArray()), ("c1_hi", c.Select(e => e.C1.Hi).ToArray()),
             ("c2_system", Text(c, e => e.C2.System)), ("c2_code", Text(c, e => e.C2.Code)),
@@ -111,31 +117,33 @@ public sealed class PostgresResourceStore(NpgsqlConnection connection, NpgsqlTra
         return a;
     }
 
-    /// <summary>All rows of one index table in one statement: one typed array per column, expanded by unnest.</summary>
-    private static void Unnest<T>(NpgsqlBatch batch, long key, string table, List<T> rows, Func<T, int> paramId, params (string Column, Array Values)[] columns)
+    /// <summary>All rows of one index table: one typed array per column, expanded by unnest.</summary>
+    private static void Unnest<T>(List<string> ctes, NpgsqlParameterCollection p, string table, List<T> rows, Func<T, int> paramId,
+        params (string Column, Array Values)[] columns)
     {
         if (rows.Count == 0) return;
         var pids = new int[rows.Count];
         for (var i = 0; i < pids.Length; i++) pids[i] = paramId(rows[i]);
-        var names = string.Join(", ", columns.Select((_, i) => "@a" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        var command = new NpgsqlBatchCommand(
-            $"INSERT INTO {table} (res_key, param_id, {string.Join(", ", columns.Select(c => c.Column))}) SELECT @k, * FROM unnest(@pids, {names})");
-        command.Parameters.Add(new NpgsqlParameter<long>("k", key));
-        command.Parameters.Add(new NpgsqlParameter<int[]>("pids", pids));
+        p.Add(new NpgsqlParameter<int[]>(table + "_p", pids));
+        var names = new List<string> { "@" + table + "_p" };
         for (var i = 0; i < columns.Length; i++)
         {
             var values = columns[i].Values;
-            var p = new NpgsqlParameter("a" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), values);
+            var name = table + "_" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            names.Add("@" + name);
             // Arrays of null-only strings or nullable doubles still need their element type stated.
-            p.NpgsqlDbType = NpgsqlDbType.Array | (values switch
+            p.Add(new NpgsqlParameter(name, values)
             {
-                string?[] => NpgsqlDbType.Text,
-                long[] => NpgsqlDbType.Bigint,
-                _ => NpgsqlDbType.Double,
+                NpgsqlDbType = NpgsqlDbType.Array | (values switch
+                {
+                    string?[] => NpgsqlDbType.Text,
+                    long[] => NpgsqlDbType.Bigint,
+                    _ => NpgsqlDbType.Double,
+                }),
             });
-            command.Parameters.Add(p);
         }
-        batch.BatchCommands.Add(command);
+        ctes.Add($"i_{table} AS (INSERT INTO {table} (res_key, param_id, {string.Join(", ", columns.Select(c => c.Column))}) " +
+                 $"SELECT r.res_key, u.* FROM r, unnest({string.Join(", ", names)}) AS u)");
     }
 
     public IReadOnlyList<(long Seq, string Method, StoredResource Resource)> History(
@@ -198,23 +206,25 @@ public sealed class PostgresResourceStore(NpgsqlConnection connection, NpgsqlTra
     /// </summary>
     public void LockForConditionalWrite(string type)
     {
-        if (transaction is null) return;
+        if (!inTransaction) return;
         using var cmd = Command($"SELECT pg_advisory_xact_lock({PostgresFhirStore.LockNamespace}, hashtext(@t))", ("t", "conditional:" + type));
+        cmd.ExecuteNonQuery();
+    }
+
+    public void LockForWrite(IReadOnlyCollection<(string Type, string Id)> targets)
+    {
+        if (!inTransaction || targets.Count < 2) return;
+        // The lock rows node sits above the sort: rows are locked in (type, id) order.
+        using var cmd = Command(
+            "SELECT 1 FROM resources WHERE (type, id) IN (SELECT * FROM unnest(@types, @ids)) ORDER BY type, id FOR UPDATE",
+            ("types", targets.Select(t => t.Type).ToArray()), ("ids", targets.Select(t => t.Id).ToArray()));
         cmd.ExecuteNonQuery();
     }
 
     private NpgsqlCommand Command(string sql, params (string Name, object? Value)[] args)
     {
-        var cmd = new NpgsqlCommand(sql, connection, transaction);
+        var cmd = new NpgsqlCommand(sql, connection);
         foreach (var (name, value) in args) cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        return cmd;
-    }
-
-    private static NpgsqlBatchCommand Add(NpgsqlBatch batch, string sql, params (string Name, object? Value)[] args)
-    {
-        var cmd = new NpgsqlBatchCommand(sql);
-        foreach (var (name, value) in args) cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        batch.BatchCommands.Add(cmd);
         return cmd;
     }
 
