@@ -67,15 +67,15 @@ public static partial class HostingExtensions
     public static WebApplication InitializeIgnis(this WebApplication app)
     {
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Ignis.Startup");
-        var database = app.Services.GetRequiredService<FhirDatabase>();
-        var from = database.Migrate();
-        LogMigrated(logger, database.Path, from, FhirDatabase.LatestVersion);
+        var store = app.Services.GetRequiredService<IFhirStore>();
+        var from = store.Migrate();
+        LogMigrated(logger, store.Location, from, store.LatestSchemaVersion);
 
         var options = app.Services.GetRequiredService<IOptions<IgnisOptions>>().Value;
         var seeded = 0;
         if (options.Demo)
         {
-            seeded = DemoData.SeedIfEmptyAsync(app.Services.GetRequiredService<FhirService>(), database).GetAwaiter().GetResult();
+            seeded = DemoData.SeedIfEmptyAsync(app.Services.GetRequiredService<FhirService>()).GetAwaiter().GetResult();
             if (seeded > 0) LogSeeded(logger, seeded);
         }
         // Demo users and clients only come with the demo record on an empty database, never onto real data.
