@@ -70,7 +70,7 @@ internal sealed class AdminHost : IAsyncDisposable
     {
         // PostgreSQL: the nodes migrate under the same lock at start-up.
         await using var turn = await app.Services.GetRequiredService<AuthDatabase>().LockAsync(ClusterLock.Startup, ct);
-        var from = app.Services.GetRequiredService<FhirDatabase>().Migrate();
+        var from = app.Services.GetRequiredService<IFhirStore>().Migrate();
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AuthDbContext>();
         var pending = (await db.Database.GetPendingMigrationsAsync(ct)).Count();
@@ -92,14 +92,17 @@ internal static class AdminCommands
     public static async Task<int> DbMigrateAsync(CliEnvironment env, string data, string[] settings, bool json, CancellationToken ct)
     {
         await using var app = AdminHost.Build(data, settings);
-        var path = Path.GetFullPath(app.Services.GetRequiredService<FhirDatabase>().Path);
-        var existed = File.Exists(path);
+        var store = app.Services.GetRequiredService<IFhirStore>();
+        var postgres = app.Services.GetRequiredService<AuthDatabase>().IsPostgres;
+        // SQLite: the file; PostgreSQL: the store's description of the database (never the password).
+        var path = postgres ? store.Location : Path.GetFullPath(app.Services.GetRequiredService<FhirDatabase>().Path);
+        var existed = postgres || File.Exists(path);
         var (from, applied) = await AdminHost.MigrateAsync(app, ct);
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         if (json)
-            Output.Json(env.Out, new JsonObject { ["database"] = path, ["created"] = !existed, ["fhirSchemaFrom"] = from, ["fhirSchema"] = FhirDatabase.LatestVersion, ["authMigrationsApplied"] = applied });
+            Output.Json(env.Out, new JsonObject { ["database"] = path, ["created"] = !existed, ["fhirSchemaFrom"] = from, ["fhirSchema"] = store.LatestSchemaVersion, ["authMigrationsApplied"] = applied });
         else
-            env.Out.WriteLine($"{(existed ? "Upgraded" : "Created")} {path}: FHIR schema {from} -> {FhirDatabase.LatestVersion}, {applied} auth migration(s) applied");
+            env.Out.WriteLine($"{(existed ? "Upgraded" : "Created")} {path}: FHIR schema {from} -> {store.LatestSchemaVersion}, {applied} auth migration(s) applied");
         return ExitCodes.Ok;
     }
 

@@ -128,7 +128,7 @@ internal static class AccessEnforcement
 /// A stored resource as the access decision sees it, answered from the same index rows search uses: inside a
 /// write's transaction it sees the version being written.
 /// </summary>
-internal sealed class StoredResourceOracle(ResourceStore store, StoredResource resource, IFhirSearch search) : IResourceOracle
+internal sealed class StoredResourceOracle(IResourceStore store, StoredResource resource, IFhirSearch search) : IResourceOracle
 {
     public string ResourceType => resource.Type;
 

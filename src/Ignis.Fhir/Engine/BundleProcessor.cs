@@ -35,16 +35,31 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
 
     private async Task<FhirResponse> TransactionAsync(Bundle bundle, CancellationToken ct)
     {
+        // A run rewrites references and assigns ids in the Bundle's resources; a run again (PostgreSQL, after a lost
+        // race) starts from an untouched copy.
+        var pristine = service.Storage.WritesMayRetry ? (Bundle)bundle.DeepCopy() : null;
+        var prepared = Prepare(bundle);
+        var runs = 0;
+        return await service.Storage.WriteAsync(
+            store => Transaction(store, runs++ == 0 ? prepared : Prepare((Bundle)pristine!.DeepCopy())), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The entries and their requests, with index rows extracted (outside the write transaction).</summary>
+    private (List<(Bundle.EntryComponent Entry, int Index)> Entries, List<EntryRequest> Requests) Prepare(Bundle bundle)
+    {
         var entries = bundle.Entry.Select((e, i) => (Entry: e, Index: i)).ToList();
         var requests = entries.Select(x => ToRequest(x.Entry, x.Index)).ToList();
         CheckNoDuplicateTargets(requests);
         foreach (var r in requests) service.PrecomputeIndex(r.Request);
+        return (entries, requests);
+    }
 
-        using var _ = await service.Gate.EnterAsync(ct).ConfigureAwait(false);
-        using var connection = service.Database.OpenWriter();
-        using var tx = connection.BeginTransaction();
-        var store = new ResourceStore(connection, tx);
-
+    private FhirResponse Transaction(IResourceStore store, (List<(Bundle.EntryComponent Entry, int Index)> Entries, List<EntryRequest> Requests) prepared)
+    {
+        var (entries, requests) = prepared;
+        store.LockForWrite(requests
+            .Where(r => r.Request is { Id: not null, Interaction: Interaction.Update or Interaction.Patch or Interaction.Delete })
+            .Select(r => (r.Request.Type!, r.Request.Id!)).Distinct().ToList());
         var ids = AssignIds(store, entries, requests);
         foreach (var (entry, i) in entries)
             if (entry.Resource is not null && RewriteReferences(store, entry.Resource, ids, i))
@@ -73,7 +88,6 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
             }
             responses[i] = ToEntry(response, r.Request.Prefer);
         }
-        tx.Commit();
         var result = new Bundle { Type = Bundle.BundleType.TransactionResponse, Id = Guid.NewGuid().ToString(), Entry = [.. responses] };
         return new FhirResponse { Status = 200, Resource = result };
     }
@@ -98,7 +112,7 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
         return new FhirResponse { Status = 200, Resource = result };
     }
 
-    private FhirResponse CreateWithId(ResourceStore store, FhirRequest create, string id)
+    private FhirResponse CreateWithId(IResourceStore store, FhirRequest create, string id)
     {
         service.Authorize(create);
         var stored = service.Store(store, null, create.Type!, id, create.Body!, "POST", create.Decision, create.PrecomputedIndex);
@@ -185,7 +199,7 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
     }
 
     /// <summary>Maps every entry fullUrl to the "Type/id" it will have once the transaction is done.</summary>
-    private Dictionary<string, string> AssignIds(ResourceStore store, List<(Bundle.EntryComponent Entry, int Index)> entries, List<EntryRequest> requests)
+    private Dictionary<string, string> AssignIds(IResourceStore store, List<(Bundle.EntryComponent Entry, int Index)> entries, List<EntryRequest> requests)
     {
         var ids = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < entries.Count; i++)
@@ -198,6 +212,7 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
                 case Interaction.Create:
                     if (r.Request.IfNoneExist is { Length: > 0 } criteria)
                     {
+                        store.LockForConditionalWrite(r.Request.Type!);
                         var matches = service.FindForBundle(store, r.Request.Type!, FhirService.ParseCriteria(criteria), r.Request.Decision);
                         if (matches.Count > 1)
                             throw new FhirException(HttpStatusCode.PreconditionFailed, OperationOutcome.IssueType.MultipleMatches,
@@ -215,6 +230,7 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
                     target = $"{r.Request.Type}/{r.Request.Id}";
                     break;
                 case Interaction.ConditionalUpdate:
+                    store.LockForConditionalWrite(r.Request.Type!);
                     var found = service.FindForBundle(store, r.Request.Type!, r.Request.Query, r.Request.Decision);
                     if (found.Count == 1) target = $"{found[0].Type}/{found[0].Id}";
                     else if (found.Count == 0)
@@ -235,7 +251,7 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
     }
 
     /// <returns>Whether any reference changed.</returns>
-    private bool RewriteReferences(ResourceStore store, Resource resource, Dictionary<string, string> ids, int i)
+    private bool RewriteReferences(IResourceStore store, Resource resource, Dictionary<string, string> ids, int i)
     {
         var changed = false;
         foreach (var reference in References(resource))
@@ -260,6 +276,7 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
                 // Resolving the reference is a search by the caller: it sees only what the grant lets it search.
                 var lookup = new FhirRequest { Interaction = Interaction.SearchType, Method = "GET", Type = type, Access = request.Access };
                 service.Authorize(lookup);
+                store.LockForConditionalWrite(type);
                 var matches = service.FindForBundle(store, type, FhirService.ParseCriteria(value[(question + 1)..]), lookup.Decision);
                 if (matches.Count != 1)
                     throw new FhirException(HttpStatusCode.PreconditionFailed, OperationOutcome.IssueType.MultipleMatches,

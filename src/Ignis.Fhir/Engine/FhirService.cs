@@ -16,13 +16,27 @@ namespace Ignis.Fhir.Engine;
 /// Executes FHIR interactions against the store: the one place where reads, writes, versions and
 /// history are decided. The REST layer and Bundle processing both call <see cref="ExecuteAsync"/>.
 /// </summary>
-public sealed partial class FhirService(
-    FhirDatabase database,
-    SearchParameterRegistry registry,
-    Func<Resource, ResourceIndex> index,
-    IFhirSearch search,
-    WriteGate gate)
+public sealed partial class FhirService
 {
+    private readonly IFhirStore storage;
+    private readonly SearchParameterRegistry registry;
+    private readonly Func<Resource, ResourceIndex> index;
+    private readonly IFhirSearch search;
+
+    public FhirService(IFhirStore storage, SearchParameterRegistry registry, Func<Resource, ResourceIndex> index, IFhirSearch search)
+    {
+        this.storage = storage;
+        this.registry = registry;
+        this.index = index;
+        this.search = search;
+    }
+
+    /// <summary>On the SQLite database <paramref name="database"/>, its writers queued by <paramref name="gate"/>.</summary>
+    public FhirService(FhirDatabase database, SearchParameterRegistry registry, Func<Resource, ResourceIndex> index, IFhirSearch search, WriteGate gate)
+        : this(new SqliteFhirStore(database, gate), registry, index, search)
+    {
+    }
+
     public const int DefaultHistoryCount = 20;
     public const int MaxCount = 1000;
 
@@ -44,26 +58,37 @@ public sealed partial class FhirService(
             if (IsWrite(request.Interaction))
             {
                 PrecomputeIndex(request);
-                using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
-                using var connection = database.OpenWriter();
-                using var tx = connection.BeginTransaction();
-                var response = Execute(new ResourceStore(connection, tx), request, baseUrl);
-                tx.Commit();
-                return response;
+                // A write that runs again (PostgreSQL, after a lost race) starts from the body's own id.
+                var bodyId = request.Body?.Id;
+                return await storage.WriteAsync(store =>
+                {
+                    if (request.Body is { } body) body.Id = bodyId;
+                    return Execute(store, request, baseUrl);
+                }, ct).ConfigureAwait(false);
             }
-            using (var connection = database.Open())
-                return Execute(new ResourceStore(connection), request, baseUrl);
+            using (var store = storage.OpenReader())
+                return Execute(store, request, baseUrl);
         }
         catch (FhirException e)
         {
             return FhirResponse.Error(e);
         }
+        catch (Exception e) when (storage.IsUnavailable(e))
+        {
+            return FhirResponse.Error(Unavailable());
+        }
     }
+
+    /// <summary>503: the database cannot be reached (a PostgreSQL server down, restarting or out of connections).</summary>
+    internal static FhirException Unavailable() =>
+        new(HttpStatusCode.ServiceUnavailable, OperationOutcome.IssueType.Transient,
+            "The database is not reachable at the moment; nothing was changed by this request. Try again later.");
 
     public static bool IsWrite(Interaction i) => i is Interaction.Create or Interaction.Update or Interaction.ConditionalUpdate
         or Interaction.Patch or Interaction.ConditionalPatch or Interaction.Delete or Interaction.ConditionalDelete;
 
-    internal WriteGate Gate => gate;
+    /// <summary>The storage provider this service runs on.</summary>
+    public IFhirStore Storage => storage;
 
     /// <summary>
     /// Extracts the index rows of a create's or update's body outside the write gate (extraction reads only the
@@ -75,7 +100,6 @@ public sealed partial class FhirService(
             && request.Body is { } body && body.TypeName == request.Type)
             request.PrecomputedIndex = index(body);
     }
-    internal FhirDatabase Database => database;
 
     private void ValidateTarget(FhirRequest request)
     {
@@ -104,13 +128,13 @@ public sealed partial class FhirService(
     }
 
     /// <summary>Runs one interaction on a store (inside the caller's transaction for writes).</summary>
-    internal FhirResponse Execute(ResourceStore store, FhirRequest request, string baseUrl)
+    internal FhirResponse Execute(IResourceStore store, FhirRequest request, string baseUrl)
     {
         Authorize(request);
         return Dispatch(store, request, baseUrl);
     }
 
-    private FhirResponse Dispatch(ResourceStore store, FhirRequest request, string baseUrl) => request.Interaction switch
+    private FhirResponse Dispatch(IResourceStore store, FhirRequest request, string baseUrl) => request.Interaction switch
     {
         Interaction.Read => Read(store, request),
         Interaction.VRead => VRead(store, request),
@@ -128,7 +152,7 @@ public sealed partial class FhirService(
         _ => throw FhirException.BadRequest($"The interaction {request.Interaction} is not supported here."),
     };
 
-    private FhirResponse Read(ResourceStore store, FhirRequest request)
+    private FhirResponse Read(IResourceStore store, FhirRequest request)
     {
         var current = store.ReadCurrent(request.Type!, request.Id!)
             ?? throw FhirException.NotFound($"{request.Type}/{request.Id} is not known.");
@@ -143,7 +167,7 @@ public sealed partial class FhirService(
         return Found(current, 200);
     }
 
-    private FhirResponse VRead(ResourceStore store, FhirRequest request)
+    private FhirResponse VRead(IResourceStore store, FhirRequest request)
     {
         var version = store.ReadVersion(request.Type!, request.Id!, request.Version ?? 0)
             ?? throw FhirException.NotFound($"{request.Type}/{request.Id} has no version '{request.Version}'.");
@@ -159,7 +183,7 @@ public sealed partial class FhirService(
     /// A resource outside the grant is answered as if it did not exist (404), so a caller learns nothing about
     /// other patients' records. Membership is decided on the current version's index rows.
     /// </summary>
-    private void RequireVisible(ResourceStore store, FhirRequest request, StoredResource current)
+    private void RequireVisible(IResourceStore store, FhirRequest request, StoredResource current)
     {
         if (request.Decision is { } decision && !decision.Permits(new StoredResourceOracle(store, current, search)))
             throw FhirException.NotFound($"{request.Type}/{request.Id} is not known.");
@@ -174,11 +198,12 @@ public sealed partial class FhirService(
         Location = location,
     };
 
-    private FhirResponse Create(ResourceStore store, FhirRequest request, string? assignedId = null)
+    private FhirResponse Create(IResourceStore store, FhirRequest request, string? assignedId = null)
     {
         var body = RequireBody(request);
         if (request.IfNoneExist is { Length: > 0 } criteria)
         {
+            store.LockForConditionalWrite(request.Type!);
             var matches = search.Find(store, request.Type!, ParseCriteria(criteria), 2, request.Decision);
             if (matches.Count > 1)
                 throw new FhirException(HttpStatusCode.PreconditionFailed, OperationOutcome.IssueType.MultipleMatches,
@@ -190,13 +215,13 @@ public sealed partial class FhirService(
         return Written(stored, 201);
     }
 
-    internal IReadOnlyList<StoredResource> FindForBundle(ResourceStore store, string type, IReadOnlyList<KeyValuePair<string, string>> criteria,
+    internal IReadOnlyList<StoredResource> FindForBundle(IResourceStore store, string type, IReadOnlyList<KeyValuePair<string, string>> criteria,
         AccessDecision? decision) =>
         search.Find(store, type, criteria, 2, decision);
 
     internal static string NewId() => Guid.CreateVersion7().ToString();
 
-    private FhirResponse Update(ResourceStore store, FhirRequest request, string id)
+    private FhirResponse Update(IResourceStore store, FhirRequest request, string id)
     {
         var body = RequireBody(request);
         if (string.IsNullOrEmpty(body.Id))
@@ -216,7 +241,7 @@ public sealed partial class FhirService(
         return Written(stored, existing is null || existing.Deleted ? 201 : 200);
     }
 
-    private FhirResponse ConditionalUpdate(ResourceStore store, FhirRequest request)
+    private FhirResponse ConditionalUpdate(IResourceStore store, FhirRequest request)
     {
         var body = RequireBody(request);
         var match = SingleMatch(store, request, "update");
@@ -232,10 +257,11 @@ public sealed partial class FhirService(
         return Update(store, request, match.Id);
     }
 
-    private StoredResource? SingleMatch(ResourceStore store, FhirRequest request, string what)
+    private StoredResource? SingleMatch(IResourceStore store, FhirRequest request, string what)
     {
         if (request.Query.Count == 0)
             throw FhirException.BadRequest($"A conditional {what} needs search criteria in the URL.");
+        store.LockForConditionalWrite(request.Type!);
         var matches = search.Find(store, request.Type!, request.Query, 2, request.Decision);
         if (matches.Count > 1)
             throw new FhirException(HttpStatusCode.PreconditionFailed, OperationOutcome.IssueType.MultipleMatches,
@@ -243,7 +269,7 @@ public sealed partial class FhirService(
         return matches.Count == 1 ? matches[0] : null;
     }
 
-    private FhirResponse Patch(ResourceStore store, FhirRequest request, string id)
+    private FhirResponse Patch(IResourceStore store, FhirRequest request, string id)
     {
         var existing = store.ReadCurrent(request.Type!, id);
         if (existing is null) throw FhirException.NotFound($"{request.Type}/{id} is not known.");
@@ -277,7 +303,7 @@ public sealed partial class FhirService(
         return Written(stored, 200);
     }
 
-    private FhirResponse Delete(ResourceStore store, string type, string id, AccessDecision? decision)
+    private FhirResponse Delete(IResourceStore store, string type, string id, AccessDecision? decision)
     {
         var existing = store.ReadCurrent(type, id);
         // Deleting what is already gone, or was never there, changes nothing (idempotent delete).
@@ -286,11 +312,11 @@ public sealed partial class FhirService(
             return new FhirResponse { Status = 204, ETag = FhirResponse.ETagFor(existing.Version) };
         if (decision?.CheckWrite(new StoredResourceOracle(store, existing, search), null) is { } denial)
             throw AccessEnforcement.Forbidden(denial);
-        var stored = store.Write(existing, type, id, existing.Version + 1, gate.NextTicks(), "DELETE", null, null);
+        var stored = store.Write(existing, type, id, existing.Version + 1, NextTicks(existing), "DELETE", null, null);
         return new FhirResponse { Status = 204, ETag = FhirResponse.ETagFor(stored.Version), LastModified = stored.LastUpdatedOffset };
     }
 
-    private FhirResponse ConditionalDelete(ResourceStore store, FhirRequest request)
+    private FhirResponse ConditionalDelete(IResourceStore store, FhirRequest request)
     {
         var match = SingleMatch(store, request, "delete");
         return match is null ? new FhirResponse { Status = 204 } : Delete(store, match.Type, match.Id, request.Decision);
@@ -299,14 +325,14 @@ public sealed partial class FhirService(
     /// <summary>Validates and stores a new version: sets id and meta, serializes, extracts the index.</summary>
     /// <param name="decision">When access is controlled: the stored version and the new one must both lie in the grant
     /// (checked inside the transaction, so a refused write leaves nothing behind).</param>
-    internal StoredResource Store(ResourceStore store, StoredResource? existing, string type, string id, Resource body, string method,
+    internal StoredResource Store(IResourceStore store, StoredResource? existing, string type, string id, Resource body, string method,
         AccessDecision? decision, ResourceIndex? precomputed = null)
     {
         if (body.TypeName != type)
             throw FhirException.BadRequest($"The body is a {body.TypeName}, but the URL is for {type}.", "Resource.resourceType");
         var before = decision is not null && existing is { Deleted: false } ? Snapshot(store, existing, decision) : null;
         var version = existing is null ? 1 : existing.Version + 1;
-        var ticks = gate.NextTicks();
+        var ticks = NextTicks(existing);
         body.Id = id;
         body.Meta ??= new Meta();
         body.Meta.VersionId = version.ToString(CultureInfo.InvariantCulture);
@@ -323,12 +349,22 @@ public sealed partial class FhirService(
     /// The stored version's answers to the decision's questions, taken before the write replaces its index rows
     /// (questions not asked then answer false: fail closed).
     /// </summary>
-    private IResourceOracle Snapshot(ResourceStore store, StoredResource existing, AccessDecision decision)
+    private IResourceOracle Snapshot(IResourceStore store, StoredResource existing, AccessDecision decision)
     {
         var snapshot = new SnapshotOracle(new StoredResourceOracle(store, existing, search));
         decision.For(existing.Type, decision.Permission).Matches(snapshot);
         snapshot.Freeze();
         return snapshot;
+    }
+
+    /// <summary>
+    /// The time of a new version: the store's clock, and never before the version it replaces (several nodes' clocks
+    /// may differ a little; within one node, and always on SQLite, the clock alone is already later).
+    /// </summary>
+    private long NextTicks(StoredResource? existing)
+    {
+        var ticks = storage.NextTicks();
+        return existing is not null && ticks <= existing.LastUpdated ? existing.LastUpdated + 10 : ticks;
     }
 
     private static FhirResponse Written(StoredResource stored, int status) =>
@@ -367,7 +403,7 @@ public sealed partial class FhirService(
 
     public static string Truncate(string s) => s.Length <= 80 ? s : s[..80] + "…";
 
-    private FhirResponse History(ResourceStore store, FhirRequest request, string baseUrl)
+    private FhirResponse History(IResourceStore store, FhirRequest request, string baseUrl)
     {
         var count = DefaultHistoryCount;
         long? since = null, at = null, before = null;

@@ -11,9 +11,9 @@ public interface IFhirSearch
     /// <paramref name="limit"/>. Invalid criteria throw a 400 <see cref="FhirException"/>.
     /// </summary>
     /// <param name="decision">When access is controlled: only the rows the caller may search are considered.</param>
-    IReadOnlyList<StoredResource> Find(ResourceStore store, string type, IReadOnlyList<KeyValuePair<string, string>> criteria, int limit,
+    IReadOnlyList<StoredResource> Find(IResourceStore store, string type, IReadOnlyList<KeyValuePair<string, string>> criteria, int limit,
         Ignis.Smart.Access.AccessDecision? decision);
 
     /// <summary>A type-level, system-level or compartment search as a searchset Bundle (restricted by <see cref="FhirRequest.Decision"/>).</summary>
-    Bundle Search(ResourceStore store, FhirRequest request, string baseUrl);
+    Bundle Search(IResourceStore store, FhirRequest request, string baseUrl);
 }

@@ -3,6 +3,7 @@ namespace Ignis.Fhir.Engine;
 /// <summary>
 /// SQLite has one writer at a time: writes queue here instead of spinning on SQLITE_BUSY, and each
 /// write gets a lastUpdated strictly later than the previous one so history order is total.
+/// (PostgreSQL uses only the clock: its writers run in parallel, see <see cref="Storage.Postgres.PostgresFhirStore"/>.)
 /// </summary>
 public sealed class WriteGate
 {
@@ -15,14 +16,21 @@ public sealed class WriteGate
         return new Releaser(_gate);
     }
 
-    /// <summary>The next write time; call only while holding the gate.</summary>
+    /// <summary>
+    /// The next write time, later than every earlier one of this process. Safe without the gate too (PostgreSQL's
+    /// writers run in parallel): the last value advances by compare-and-swap.
+    /// </summary>
     public long NextTicks()
     {
         var now = DateTime.UtcNow.Ticks;
         // Keep to whole microseconds: FHIR instants round-trip through JSON at that precision.
         now -= now % 10;
-        _lastTicks = now > _lastTicks ? now : _lastTicks + 10;
-        return _lastTicks;
+        while (true)
+        {
+            var last = Volatile.Read(ref _lastTicks);
+            var next = now > last ? now : last + 10;
+            if (Interlocked.CompareExchange(ref _lastTicks, next, last) == last) return next;
+        }
     }
 
     private sealed class Releaser(SemaphoreSlim gate) : IDisposable

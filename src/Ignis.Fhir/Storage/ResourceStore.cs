@@ -4,15 +4,32 @@ using Microsoft.Data.Sqlite;
 namespace Ignis.Fhir.Storage;
 
 /// <summary>
-/// The SQL of the resources, history and index tables for one connection. Writes run inside the
+/// The SQL of the resources, history and index tables for one SQLite connection. Writes run inside the
 /// caller's transaction, so a transaction Bundle commits or rolls back as one.
 /// </summary>
-public sealed class ResourceStore(SqliteConnection connection, SqliteTransaction? transaction = null)
+/// <param name="ownsConnection">Dispose gives the connection back (a reader from <see cref="SqliteFhirStore.OpenReader"/>).</param>
+public sealed class ResourceStore(SqliteConnection connection, SqliteTransaction? transaction = null, bool ownsConnection = false) : IResourceSession
 {
     private const string Columns = "res_key, type, id, version, last_updated, deleted, body";
 
     public SqliteConnection Connection => connection;
     public SqliteTransaction? Transaction => transaction;
+    System.Data.Common.DbConnection IResourceStore.Connection => connection;
+    System.Data.Common.DbTransaction? IResourceStore.Transaction => transaction;
+
+    /// <summary>Nothing to do: the write gate lets one writer in at a time, so a search and the write after it are atomic.</summary>
+    public void LockForConditionalWrite(string type)
+    {
+    }
+
+    public void LockForWrite(IReadOnlyCollection<(string Type, string Id)> targets)
+    {
+    }
+
+    public void Dispose()
+    {
+        if (ownsConnection) connection.Dispose();
+    }
 
     public StoredResource? ReadCurrent(string type, string id)
     {

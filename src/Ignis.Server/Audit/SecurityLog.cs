@@ -91,6 +91,7 @@ public sealed partial class SecurityLogWriter(SecurityLog log, FhirService fhir,
         if (batch.Count > 0) await WriteAsync(batch, cancellationToken);
     }
 
+    /// <summary>One transaction per batch; the response carries no bodies (Prefer: return=minimal), which nobody reads here.</summary>
     private async System.Threading.Tasks.Task WriteAsync(List<SecurityEvent> batch, CancellationToken ct)
     {
         if (batch.Count == 0) return;
@@ -106,7 +107,7 @@ public sealed partial class SecurityLogWriter(SecurityLog log, FhirService fhir,
         }
         try
         {
-            var response = await fhir.ExecuteAsync(new FhirRequest { Interaction = Interaction.Bundle, Method = "POST", Body = bundle }, InternalBase, ct);
+            var response = await fhir.ExecuteAsync(new FhirRequest { Interaction = Interaction.Bundle, Method = "POST", Body = bundle, Prefer = PreferReturn.Minimal }, InternalBase, ct);
             if (response.Status >= 400) LogWriteFailed(logger, null, batch.Count, response.Status);
         }
         catch (Exception e) when (e is not OperationCanceledException)

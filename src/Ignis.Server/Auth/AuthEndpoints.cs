@@ -27,11 +27,17 @@ public static class AuthEndpoints
     public const string Logout = "/oauth/logout";
     public const string Jwks = "/oauth/jwks";
 
+    /// <summary>The token endpoint's own step, after OpenIddict validated the request and authenticated the client.</summary>
+    private static Task<IResult> TokenAsync(HttpContext http) =>
+        http.GetOpenIddictServerRequest() is { } request && request.IsClientCredentialsGrantType()
+            ? http.RequestServices.GetRequiredService<ClientCredentialsGrant>().HandleAsync(http, request)
+            : http.RequestServices.GetRequiredService<TokenEndpoint>().HandleAsync(http);
+
     public static IEndpointRouteBuilder MapIgnisAuthEndpoints(this IEndpointRouteBuilder app)
     {
         var oauth = app.MapGroup("/oauth").DisableAntiforgery();
         oauth.MapMethods("/authorize", ["GET", "POST"], (HttpContext http, AuthorizeEndpoint endpoint) => endpoint.HandleAsync(http));
-        oauth.MapPost("/token", (HttpContext http, TokenEndpoint endpoint) => endpoint.HandleAsync(http));
+        oauth.MapPost("/token", (Delegate)TokenAsync);
         oauth.MapMethods("/userinfo", ["GET", "POST"], UserInfoAsync);
         oauth.MapMethods("/logout", ["GET", "POST"], LogoutAsync);
         oauth.MapPost("/launch", LaunchAsync);

@@ -55,6 +55,12 @@ public sealed class AuthOptions
     /// </summary>
     public bool AllowInsecureHttp { get; set; }
 
+    /// <summary>
+    /// Serve the OAuth endpoints and pages over plain http to loopback clients (RFC 8252-style development on the
+    /// insecure interface). Off: https only, loopback included (unless <see cref="AllowInsecureHttp"/>).
+    /// </summary>
+    public bool AllowLoopbackHttp { get; set; } = true;
+
     /// <summary>Scopes outside the SMART grammar that clients may request (e.g. scim for the admin API).</summary>
     public string[] ExtraScopes { get; set; } = ["scim"];
 

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Ignis.Fhir.Storage;
 using Ignis.Server.Auth.ClientAuthentication;
+using Ignis.Server.Auth.Mtls;
 using Ignis.Server.Data;
 using Ignis.Server.Fhir;
 using Ignis.Server.Hosting;
@@ -9,6 +10,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Server;
@@ -124,6 +126,7 @@ public static partial class AuthServiceCollectionExtensions
         services.AddSingleton<KeyRing>();
         services.AddSingleton<IOptionsChangeTokenSource<OpenIddictServerOptions>, ServerKeysChangeTokenSource>();
         services.AddSingleton<IOptionsChangeTokenSource<OpenIddict.Validation.OpenIddictValidationOptions>, ValidationKeysChangeTokenSource>();
+        services.Replace(ServiceDescriptor.Scoped<IOpenIddictServerDispatcher, IndexedServerDispatcher>());
         services.AddOptions<OpenIddictServerOptions>()
             .Configure<IOptions<IgnisOptions>, IOptions<AuthOptions>, KeyRing>((o, ignis, auth, ring) =>
             {
@@ -146,6 +149,7 @@ public static partial class AuthServiceCollectionExtensions
 
         services.AddScoped<AuthorizeEndpoint>();
         services.AddScoped<TokenEndpoint>();
+        services.AddScoped<ClientCredentialsGrant>();
         services.AddScoped<SmartPrincipalFactory>();
         services.AddScoped<LaunchService>();
         services.AddScoped<GrantRevocation>();
@@ -157,6 +161,8 @@ public static partial class AuthServiceCollectionExtensions
         services.AddSingleton<ClusterSignals>();
         services.AddHostedService(sp => sp.GetRequiredService<ClusterSignals>());
         builder.AddIgnisClientAssertions();
+        builder.AddIgnisMtls();
+        External.ExternalIdentityServiceCollectionExtensions.AddIgnisExternalIdentities(builder);
 
         // The pages live in this assembly, which is not the entry assembly when tests host the server.
         services.AddRazorPages().AddApplicationPart(typeof(AuthServiceCollectionExtensions).Assembly);
@@ -167,6 +173,20 @@ public static partial class AuthServiceCollectionExtensions
             o.FormFieldName = "__RequestVerificationToken";
         });
         return builder;
+    }
+
+    /// <summary>Reads the form (ASP.NET Core keeps it for OpenIddict); a form it cannot read is left to OpenIddict to refuse.</summary>
+    private static async Task<bool> IsClientCredentialsAsync(HttpRequest request)
+    {
+        if (!request.HasFormContentType) return false;
+        try
+        {
+            return (await request.ReadFormAsync(request.HttpContext.RequestAborted))[Parameters.GrantType] == GrantTypes.ClientCredentials;
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException)
+        {
+            return false;
+        }
     }
 
     private static void TryAddSingletonTimeProvider(this IServiceCollection services)
@@ -190,11 +210,13 @@ public static partial class AuthServiceCollectionExtensions
                 pages.Enabled = false;
             return next(http);
         });
-        // A token request makes about ten statements through EF Core and OpenIddict's stores; one connection for all of
-        // them instead of one pool round trip (and pragma) each.
+        // A code or refresh token request makes about ten statements through EF Core and OpenIddict's stores; one
+        // connection for all of them instead of one pool round trip (and pragma) each. A client_credentials request
+        // makes none (its client is cached, its writes batched): it skips this.
         app.UseWhen(http => http.Request.Path.StartsWithSegments(AuthEndpoints.Token), branch => branch.Use(async (http, next) =>
         {
-            await http.RequestServices.GetRequiredService<AuthDbContext>().Database.OpenConnectionAsync(http.RequestAborted);
+            if (!await IsClientCredentialsAsync(http.Request))
+                await http.RequestServices.GetRequiredService<AuthDbContext>().Database.OpenConnectionAsync(http.RequestAborted);
             await next(http);
         }));
         // The FHIR API authenticates its bearer token itself (FhirAuthentication); the authentication middleware
@@ -216,6 +238,7 @@ public static partial class AuthServiceCollectionExtensions
     public static WebApplication MapIgnisAuth(this WebApplication app)
     {
         app.MapIgnisAuthEndpoints();
+        External.ExternalIdentityServiceCollectionExtensions.MapIgnisExternalIdentities(app);
         app.MapGet(SecurityHeaders.StylesheetPath, () => Results.Text(SecurityHeaders.Stylesheet, "text/css"));
         app.MapRazorPages();
         return app;

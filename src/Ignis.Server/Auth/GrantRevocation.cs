@@ -54,6 +54,7 @@ public sealed partial class GrantRevocation(
         await db.Sessions.Where(s => s.UserId == userId && s.EndedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(x => x.EndedAt, now), ct);
         if (await users.FindByIdAsync(userId) is { } user) await users.UpdateSecurityStampAsync(user);
+        await External.ExternalBearerTokens.MarkSignedOutEverywhereAsync(db, userId, clock.GetUtcNow(), ct);
         LogSignedOutEverywhere(logger, userId, count);
         return count;
     }

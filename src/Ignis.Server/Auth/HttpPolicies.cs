@@ -58,7 +58,7 @@ public sealed class TransportPolicy(RequestDelegate next, IOptions<AuthOptions> 
     {
         if (!http.Request.IsHttps && !options.Value.AllowInsecureHttp
             && Protected.Any(p => http.Request.Path.StartsWithSegments(p))
-            && http.Connection.RemoteIpAddress is { } remote && !IPAddress.IsLoopback(remote))
+            && (!options.Value.AllowLoopbackHttp || http.Connection.RemoteIpAddress is not { } remote || !IPAddress.IsLoopback(remote)))
         {
             http.Response.StatusCode = StatusCodes.Status403Forbidden;
             return http.Response.WriteAsJsonAsync(new { error = "invalid_request", error_description = "Use https." });

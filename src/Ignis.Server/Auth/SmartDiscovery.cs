@@ -51,6 +51,9 @@ public sealed class SmartDiscovery(IOptionsMonitor<OpenIddictServerOptions> serv
         };
         if (o.ClientAuthenticationMethods.Contains(ClientAuthenticationMethods.PrivateKeyJwt))
             document["token_endpoint_auth_signing_alg_values_supported"] = Array(["RS384", "ES384", "RS256", "ES256"]);
+        // RFC 8705 §3.3: tokens of clients that authenticate with mTLS are bound to their certificate.
+        if (o.UseClientCertificateBoundAccessTokens && o.ClientAuthenticationMethods.Any(Mtls.MtlsClientProperties.IsMtls))
+            document["tls_client_certificate_bound_access_tokens"] = true;
         return document;
     }
 

@@ -52,7 +52,7 @@ public sealed class SmartPrincipalFactory(IOptions<AuthOptions> options)
     }
 
     /// <summary>The user kind: from the user's own record when that decides it, otherwise from their roles (a query).</summary>
-    private static async Task SetUserKindAsync(HttpContext http, ClaimsIdentity identity, IgnisUser user)
+    internal static async Task SetUserKindAsync(HttpContext http, ClaimsIdentity identity, IgnisUser user)
     {
         var kind = user.PatientId is not null ? "patient"
             : user.FhirUser?.StartsWith("Practitioner/", StringComparison.Ordinal) == true ? "practitioner"

@@ -14,14 +14,13 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace Ignis.Server.Auth;
 
 /// <summary>
-/// /oauth/token in pass-through mode. OpenIddict has authenticated the client and validated the code (PKCE,
+/// /oauth/token in pass-through mode for the grants that act for a user (client credentials: <see cref="ClientCredentialsGrant"/>). OpenIddict has authenticated the client and validated the code (PKCE,
 /// redirect_uri, single use) or the refresh token (its own client, not rotated out); this re-checks the user,
 /// narrows scopes, and adds the SMART launch context to the response.
 /// </summary>
 public sealed class TokenEndpoint(
     UserManager<IgnisUser> users,
     SignInManager<IgnisUser> signIn,
-    IOpenIddictApplicationManager applications,
     AuthDbContext db,
     SmartPrincipalFactory principals,
     Clients.PasswordGrant passwordGrant)
@@ -30,7 +29,6 @@ public sealed class TokenEndpoint(
     {
         var request = http.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("/oauth/token was reached without an OpenIddict request.");
-        if (request.IsClientCredentialsGrantType()) return await ClientCredentialsAsync(http, request);
         if (request.IsPasswordGrantType()) return await passwordGrant.HandleAsync(http, request);
         if (!request.IsAuthorizationCodeGrantType() && !request.IsRefreshTokenGrantType())
             return Reject(Errors.UnsupportedGrantType, "This grant type is not supported.");
@@ -63,27 +61,6 @@ public sealed class TokenEndpoint(
         return Results.SignIn(principal, properties, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 
-    /// <summary>SMART Backend Services: the client acts for itself; it gets the requested scopes it is registered for.</summary>
-    private async Task<IResult> ClientCredentialsAsync(HttpContext http, OpenIddictRequest request)
-    {
-        var application = await applications.FindByClientIdAsync(request.ClientId!)
-            ?? throw new InvalidOperationException("The client was authenticated but cannot be found.");
-        var permitted = (await applications.GetPermissionsAsync(application))
-            .Where(p => p.StartsWith(Permissions.Prefixes.Scope, StringComparison.Ordinal))
-            .Select(p => p[Permissions.Prefixes.Scope.Length..]).ToHashSet(StringComparer.Ordinal);
-        var asked = request.GetScopes();
-        var granted = asked.Length == 0 ? [.. permitted] : asked.Where(permitted.Contains).ToList();
-        if (granted.Count == 0 || granted.Count < asked.Length)
-            return Reject(Errors.InvalidScope, "The client is not registered for the requested scopes.");
-
-        var identity = new ClaimsIdentity(TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
-        identity.SetClaim(Claims.Subject, request.ClientId);
-        identity.SetScopes(granted);
-        identity.SetResources(FhirEndpoints.BaseUrl(http));
-        identity.SetDestinations(_ => [Destinations.AccessToken]);
-        return Results.SignIn(new ClaimsPrincipal(identity), properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
-    }
-
     private async Task<bool> SessionIsActiveAsync(ClaimsPrincipal stored, CancellationToken ct)
     {
         var sid = stored.GetClaim(SmartPrincipalFactory.SessionClaim);
@@ -105,7 +82,7 @@ public sealed class TokenEndpoint(
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.Status, Statuses.Revoked), ct);
     }
 
-    private static IResult Reject(string error, string description) =>
+    internal static IResult Reject(string error, string description) =>
         Results.Forbid(new AuthenticationProperties(new Dictionary<string, string?>
         {
             [OpenIddictServerAspNetCoreConstants.Properties.Error] = error,

@@ -17,10 +17,10 @@ public static class DemoData
     private const string Ucum = "http://unitsofmeasure.org";
     private const string ObsCategory = "http://terminology.hl7.org/CodeSystem/observation-category";
 
-    public static async Task<int> SeedIfEmptyAsync(FhirService service, FhirDatabase database)
+    public static async Task<int> SeedIfEmptyAsync(FhirService service)
     {
-        using (var connection = database.Open())
-            if (!new ResourceStore(connection).IsEmpty()) return 0;
+        using (var store = service.Storage.OpenReader())
+            if (!store.IsEmpty()) return 0;
 
         var resources = Build();
         var bundle = new Bundle { Type = Bundle.BundleType.Transaction };

@@ -3,6 +3,7 @@ using System.Security.Claims;
 using Hl7.Fhir.Model;
 using Ignis.Fhir.Engine;
 using Ignis.Server.Auth;
+using Ignis.Server.Auth.Mtls;
 using Ignis.Server.Hosting;
 using Ignis.Smart.Access;
 using Ignis.Smart.Scopes;
@@ -20,6 +21,8 @@ public enum AnonymousAccess
     Reject,
     /// <summary>No access control at all; only on loopback interfaces (development, tests).</summary>
     Allow,
+    /// <summary>Read and search of the public resource types only (Ignis:Interfaces:PublicResourceTypes).</summary>
+    Limit,
 }
 
 /// <summary>
@@ -32,19 +35,26 @@ public static class FhirAuthentication
     /// <exception cref="UnauthorizedException">No token, or a token that is not valid here.</exception>
     public static async Task<AccessContext?> AuthenticateAsync(HttpContext http)
     {
-        var options = http.RequestServices.GetRequiredService<IOptions<IgnisOptions>>().Value;
         var header = http.Request.Headers.Authorization.ToString();
-        if (string.IsNullOrEmpty(header))
-        {
-            if (options.Fhir.Anonymous == AnonymousAccess.Allow) return null;
-            throw new UnauthorizedException(null, "This request needs an access token (Authorization: Bearer ...).");
-        }
+        // No token: an allow-listed client certificate, or the interface's Anonymous policy (Reject, Limit, Allow).
+        if (string.IsNullOrEmpty(header)) return ClientCertificateAllowList.AnonymousAccess(http);
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             throw new UnauthorizedException("invalid_request", "Only Bearer tokens are accepted.");
 
         var cache = http.RequestServices.GetRequiredService<ValidatedTokenCache>();
-        var key = ValidatedTokenCache.Key(header, FhirEndpoints.BaseUrl(http));
+        // A certificate-bound token (RFC 8705 §3) is valid only with its certificate: the certificate is part of the key.
+        var certificate = http.Connection.ClientCertificate is { } presented ? " " + presented.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256) : "";
+        var key = ValidatedTokenCache.Key(header + certificate, FhirEndpoints.BaseUrl(http));
         if (cache.TryGet(key, out var known)) return known;
+
+        // A JWT from a trusted external issuer (Auth/External), picked by its iss; without such issuers this costs nothing.
+        var externalTokens = http.RequestServices.GetRequiredService<Auth.External.ExternalBearerTokens>();
+        if (externalTokens.Match(header[7..].Trim()) is { } external)
+        {
+            var (externalAccess, expires) = await externalTokens.AuthenticateAsync(http, external);
+            cache.Add(key, externalAccess, expires);
+            return externalAccess;
+        }
 
         // Only the validation handler runs for the FHIR API (not the whole authentication middleware, whose cookie and
         // OpenIddict server handlers cost more than a read): it must see the request before it can authenticate it.

@@ -157,6 +157,10 @@ public static class FhirEndpoints
         var service = http.RequestServices.GetRequiredService<FhirService>();
         var baseUrl = BaseUrl(http);
         var response = await service.ExecuteAsync(request, baseUrl, http.RequestAborted);
+        // The Limit policy's anonymous access reaches only the public types: anything else needs a token (RFC 6750 §3.1).
+        if (response.Status == StatusCodes.Status403Forbidden && http.Items.ContainsKey(Auth.Mtls.ClientCertificateAllowList.LimitedKey))
+            throw new UnauthorizedException(null,
+                "This request needs an access token (Authorization: Bearer ...); without one only the public resource types can be read and searched.");
         await WriteResponseAsync(http, format, response, request, baseUrl);
     }
 

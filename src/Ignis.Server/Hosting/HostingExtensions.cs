@@ -5,6 +5,7 @@ using Ignis.Fhir.Storage;
 using Ignis.Server.Auth;
 using Ignis.Server.Demo;
 using Ignis.Server.Fhir;
+using Ignis.Server.Hosting.Interfaces;
 using Microsoft.Extensions.Options;
 
 namespace Ignis.Server.Hosting;
@@ -20,9 +21,8 @@ public static partial class HostingExtensions
             .Validate(o => Ignis.Server.Data.AuthDatabase.ParseProvider(o.Storage.Provider) != Ignis.Server.Data.StorageProvider.Postgres || !string.IsNullOrWhiteSpace(o.Storage.ConnectionString),
                 "Ignis:Storage:ConnectionString must be set with Ignis:Storage:Provider=postgres, e.g. Host=db.example.org;Database=ignis;Username=ignis;Password=...")
             .ValidateOnStart();
-        // The insecure interface listens on loopback unless --urls or ASPNETCORE_URLS say otherwise.
-        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
-            builder.WebHost.UseUrls("http://localhost:8080");
+        // The insecure (loopback http) and secure (https) interfaces, unless --urls or ASPNETCORE_URLS say otherwise.
+        builder.AddIgnisInterfaces();
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -32,28 +32,8 @@ public static partial class HostingExtensions
         return builder;
     }
 
-    /// <summary>
-    /// Ignis:Fhir:Anonymous=Allow switches access control off; it is accepted only when every address the server
-    /// listens on is loopback, so a development setting cannot open patient data to a network.
-    /// </summary>
-    public static WebApplication RequireLoopbackForAnonymousAccess(this WebApplication app)
-    {
-        var options = app.Services.GetRequiredService<IOptions<IgnisOptions>>().Value;
-        if (options.Fhir.Anonymous != AnonymousAccess.Allow) return app;
-        var urls = (app.Configuration["urls"] ?? app.Configuration["ASPNETCORE_URLS"] ?? "http://localhost:8080")
-            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var open = urls.Where(u => !IsLoopback(u)).ToList();
-        if (open.Count > 0)
-            throw new InvalidOperationException(
-                $"Ignis:Fhir:Anonymous=Allow turns access control off and is accepted only on loopback addresses; the server would also listen on {string.Join(", ", open)}. Remove the setting or listen on 127.0.0.1/localhost only.");
-        return app;
-    }
-
-    private static bool IsLoopback(string url)
-    {
-        if (!Uri.TryCreate(url.Replace("://+", "://0.0.0.0").Replace("://*", "://0.0.0.0"), UriKind.Absolute, out var uri)) return false;
-        return uri.IsLoopback || (System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip));
-    }
+    /// <summary>Anonymous=Allow is accepted only on loopback addresses unless forced (see <see cref="InterfaceHosting"/>).</summary>
+    public static WebApplication RequireLoopbackForAnonymousAccess(this WebApplication app) => app.RequireLoopbackForAnonymousAllow();
 
     /// <summary>Turns an unexpected exception into a 500 without internals (an OperationOutcome under /fhir).</summary>
     public static WebApplication UseIgnisErrorHandling(this WebApplication app)
@@ -91,15 +71,15 @@ public static partial class HostingExtensions
         // On PostgreSQL nodes that start together take turns: one migrates and seeds, the others then find it done.
         using var startup = app.Services.GetRequiredService<Ignis.Server.Data.AuthDatabase>().LockStartup();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Ignis.Startup");
-        var database = app.Services.GetRequiredService<FhirDatabase>();
-        var from = database.Migrate();
-        LogMigrated(logger, database.Path, from, FhirDatabase.LatestVersion);
+        var store = app.Services.GetRequiredService<IFhirStore>();
+        var from = store.Migrate();
+        LogMigrated(logger, store.Location, from, store.LatestSchemaVersion);
 
         var options = app.Services.GetRequiredService<IOptions<IgnisOptions>>().Value;
         var seeded = 0;
         if (options.Demo)
         {
-            seeded = DemoData.SeedIfEmptyAsync(app.Services.GetRequiredService<FhirService>(), database).GetAwaiter().GetResult();
+            seeded = DemoData.SeedIfEmptyAsync(app.Services.GetRequiredService<FhirService>()).GetAwaiter().GetResult();
             if (seeded > 0) LogSeeded(logger, seeded);
         }
         // Demo users and clients only come with the demo record on an empty database, never onto real data.

@@ -1,5 +1,6 @@
 using Ignis.Server.Auth;
 using Ignis.Server.Fhir;
+using Ignis.Server.Hosting.Interfaces;
 using Ignis.Server.Portal;
 using Ignis.Server.Scim;
 
@@ -19,6 +20,7 @@ public static class IgnisApp
 
         var app = builder.Build();
         app.RequireLoopbackForAnonymousAccess();
+        app.UseIgnisForwardedHeaders();
         app.UseIgnisErrorHandling();
         app.UseIgnisAuth();
         app.MapGet("/healthz", () => Results.Text("ok"));

@@ -25,8 +25,9 @@ public sealed class FhirOptions
     public long MaxBodyBytes { get; set; } = 16 * 1024 * 1024;
 
     /// <summary>
-    /// Requests without a token: Reject (401, the default) or Allow (no access control; refused at start-up unless
-    /// every listening address is loopback).
+    /// Requests without a token, on an interface that sets no policy of its own (Ignis:Interfaces:*:Anonymous):
+    /// Reject (401, the default), Limit (read and search of the public resource types) or Allow (no access control;
+    /// refused at start-up on a non-loopback address unless forced).
     /// </summary>
     public Ignis.Server.Fhir.AnonymousAccess Anonymous { get; set; } = Ignis.Server.Fhir.AnonymousAccess.Reject;
 }

@@ -8,7 +8,7 @@ using Ignis.Fhir.Serialization;
 using Ignis.Fhir.Storage;
 using Ignis.Smart.Access;
 using Ignis.Smart.Scopes;
-using Microsoft.Data.Sqlite;
+using Ignis.Fhir.Tests.Providers;
 using Shouldly;
 using Xunit;
 using Task = System.Threading.Tasks.Task;
@@ -19,18 +19,21 @@ namespace Ignis.Fhir.Tests.Access;
 /// The access decision applied by the real engine on a real database: alice (a patient user) must never
 /// reach dave's records through any interaction, whatever her scopes say.
 /// </summary>
-public sealed class AccessEnforcementTests : IAsyncLifetime
+public sealed class SqliteAccessEnforcementTests() : AccessEnforcementTests(StoreKind.Sqlite, null);
+
+public sealed class PostgresAccessEnforcementTests(PostgresFixture fixture)
+    : AccessEnforcementTests(StoreKind.Postgres, fixture), IClassFixture<PostgresFixture>;
+
+public abstract class AccessEnforcementTests(StoreKind kind, PostgresFixture? fixture) : IAsyncLifetime
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "ignis-access-" + Guid.NewGuid().ToString("N"));
+    private EngineTestStore _store = null!;
     private FhirService _service = null!;
     private const string Base = "http://localhost/fhir";
 
     public async ValueTask InitializeAsync()
     {
-        var db = new FhirDatabase(Path.Combine(_dir, "ignis.db"));
-        db.Migrate();
-        var registry = SearchParameterRegistry.Default;
-        _service = new FhirService(db, registry, new ResourceIndexer(registry).Extract, new FhirSearch(registry), new WriteGate());
+        _store = EngineTestStore.For(kind, fixture);
+        _service = _store.Service;
         var bundle = new Bundle { Type = Bundle.BundleType.Transaction };
         foreach (var r in Data()) bundle.Entry.Add(new Bundle.EntryComponent
         {
@@ -43,8 +46,8 @@ public sealed class AccessEnforcementTests : IAsyncLifetime
 
     public ValueTask DisposeAsync()
     {
-        SqliteConnection.ClearAllPools();
-        try { Directory.Delete(_dir, true); } catch (IOException) { }
+        _store?.Dispose();
+        GC.SuppressFinalize(this);
         return ValueTask.CompletedTask;
     }
 

@@ -124,11 +124,12 @@ public sealed class SearchBenchmarkTests
     public async Task Benchmark_queries_are_driven_by_an_index_not_a_table_scan()
     {
         using var db = new SearchTestDatabase();
-        Generate(db.Connection, 30, 20);
+        var connection = (SqliteConnection)db.Connection;
+        Generate(connection, 30, 20);
         var ct = TestContext.Current.CancellationToken;
         foreach (var query in BenchmarkQueries)
         {
-            var plan = await SearchEngine.ExplainAsync(db.Connection, null, Request(query), ct);
+            var plan = await SearchEngine.ExplainAsync(connection, null, Request(query), ct);
             plan.ShouldNotContain("SCAN r\n", customMessage: plan);
             plan.ShouldNotContain("SCAN r ", customMessage: plan);
             plan.ShouldNotContain("SCAN idx_", customMessage: plan);

@@ -1,15 +1,26 @@
 using Dapper;
 using Ignis.Fhir.Search.Indexing;
 using Ignis.Fhir.Search.Query;
+using Ignis.Fhir.Tests.Providers;
 using Shouldly;
 
 namespace Ignis.Fhir.Tests.Search;
 
-public sealed class SearchExecutionTests : IDisposable
-{
-    private readonly SearchTestDatabase _db = new();
+public sealed class SqliteSearchExecutionTests() : SearchExecutionTests(new SearchTestDatabase());
 
-    public void Dispose() => _db.Dispose();
+public sealed class PostgresSearchExecutionTests(PostgresFixture fixture)
+    : SearchExecutionTests(new SearchTestDatabase(fixture)), IClassFixture<PostgresFixture>;
+
+/// <summary>Search on a real database, run once per storage provider (the subclasses above).</summary>
+public abstract class SearchExecutionTests(SearchTestDatabase db) : IDisposable
+{
+    private readonly SearchTestDatabase _db = db;
+
+    public void Dispose()
+    {
+        _db.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     private const string Loinc = "http://loinc.org";
     private const string Ucum = "http://unitsofmeasure.org";
@@ -514,7 +525,7 @@ public sealed class SearchExecutionTests : IDisposable
             Dapper.SqlMapper.Execute(_db.Connection, $$"""
                 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {{SearchEngine.AutoTotalLimit}})
                 INSERT INTO resources (type, id, version, last_updated, deleted, body)
-                SELECT 'Basic', 'b' || i, 1, 1, 0, '{"resourceType":"Basic","id":"b' || i || '"}' FROM n;
+                SELECT 'Basic', 'b' || i, 1, 1, 0, {{_db.Body("""'{"resourceType":"Basic","id":"b' || i || '"}'""")}} FROM n;
                 INSERT INTO idx_token (res_key, param_id, system, code)
                 SELECT res_key, {{SearchTestDatabase.Pid("Basic", "code")}}, 'http://x', 'many' FROM resources WHERE type = 'Basic';
                 """, transaction: tx);

@@ -3,28 +3,44 @@ using Ignis.Fhir.Search;
 using Ignis.Fhir.Search.Indexing;
 using Ignis.Fhir.Search.Query;
 using Ignis.Fhir.Storage;
+using Ignis.Fhir.Tests.Providers;
 using Microsoft.Data.Sqlite;
 using Shouldly;
 
 namespace Ignis.Fhir.Tests.Search;
 
-/// <summary>A real SQLite file in a temp folder, with helpers that write resource rows and index rows directly.</summary>
+/// <summary>
+/// A real database — a SQLite file in a temp folder, or emptied tables of a PostgreSQL test database — with helpers
+/// that write resource rows and index rows directly.
+/// </summary>
 public sealed class SearchTestDatabase : IDisposable
 {
-    private readonly string _dir;
+    private readonly string? _dir;
     private static readonly SearchParameterRegistry Registry = SearchParameterRegistry.Default;
     private long _clock = new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
 
     public SearchTestDatabase()
     {
         _dir = Path.Combine(Path.GetTempPath(), "ignis-search-" + Guid.NewGuid().ToString("N"));
-        Database = new FhirDatabase(Path.Combine(_dir, "test.db"));
-        Database.Migrate();
-        Connection = Database.Open();
+        var database = new FhirDatabase(Path.Combine(_dir, "test.db"));
+        database.Migrate();
+        Connection = database.Open();
+        Kind = StoreKind.Sqlite;
     }
 
-    public FhirDatabase Database { get; }
-    public SqliteConnection Connection { get; }
+    /// <summary>On the PostgreSQL database of <paramref name="fixture"/>, emptied (skips or fails the test without a server).</summary>
+    public SearchTestDatabase(PostgresFixture fixture)
+    {
+        TestPostgres.RequireAdmin();
+        Connection = fixture.Reset().OpenConnection();
+        Kind = StoreKind.Postgres;
+    }
+
+    public StoreKind Kind { get; }
+    public System.Data.Common.DbConnection Connection { get; }
+
+    /// <summary>A text expression as a value of the body column (PostgreSQL's json takes no text without a cast).</summary>
+    public string Body(string expression) => Kind == StoreKind.Postgres ? $"CAST({expression} AS json)" : expression;
 
     public static int Pid(string type, string code) =>
         (Registry.Find(type, code) ?? throw new ArgumentException($"{type}.{code} is not a search parameter")).Id;
@@ -41,7 +57,7 @@ public sealed class SearchTestDatabase : IDisposable
         if (existing is { } k)
         {
             key = k;
-            Connection.Execute("UPDATE resources SET version = version + 1, last_updated = @updated, deleted = 0, body = @body WHERE res_key = @key",
+            Connection.Execute($"UPDATE resources SET version = version + 1, last_updated = @updated, deleted = 0, body = {Body("@body")} WHERE res_key = @key",
                 new { updated, body, key }, tx);
             foreach (var table in IndexTables)
                 Connection.Execute($"DELETE FROM {table} WHERE res_key = @key", new { key }, tx);
@@ -49,7 +65,7 @@ public sealed class SearchTestDatabase : IDisposable
         else
         {
             key = Connection.ExecuteScalar<long>(
-                "INSERT INTO resources(type, id, version, last_updated, deleted, body) VALUES (@type, @id, 1, @updated, 0, @body) RETURNING res_key",
+                $"INSERT INTO resources(type, id, version, last_updated, deleted, body) VALUES (@type, @id, 1, @updated, 0, {Body("@body")}) RETURNING res_key",
                 new { type, id, updated, body }, tx);
         }
         var builder = new IndexBuilder(type);
@@ -72,7 +88,7 @@ public sealed class SearchTestDatabase : IDisposable
     private static readonly string[] IndexTables =
         ["idx_string", "idx_token", "idx_date", "idx_number", "idx_quantity", "idx_reference", "idx_uri", "idx_composite"];
 
-    private void Write(long key, ResourceIndex ix, SqliteTransaction tx)
+    private void Write(long key, ResourceIndex ix, System.Data.Common.DbTransaction tx)
     {
         foreach (var e in ix.Strings)
             Connection.Execute("INSERT INTO idx_string VALUES (@key, @ParamId, @ValueNorm, @Value)", new { key, e.ParamId, e.ValueNorm, e.Value }, tx);
@@ -119,6 +135,7 @@ public sealed class SearchTestDatabase : IDisposable
     public void Dispose()
     {
         Connection.Dispose();
+        if (_dir is null) return;
         SqliteConnection.ClearAllPools();
         try { Directory.Delete(_dir, recursive: true); }
         catch (IOException) { }

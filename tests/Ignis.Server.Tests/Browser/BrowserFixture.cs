@@ -53,15 +53,18 @@ public sealed class BrowserFixture : IAsyncLifetime
         Driver = driver.Result;
     }
 
-    private ChromeDriver StartChromium()
+    private ChromeDriver StartChromium() => LaunchChromium(out _profile);
+
+    /// <summary>A headless Debian Chromium with a fresh profile (delete <paramref name="profile"/> after Quit).</summary>
+    internal static ChromeDriver LaunchChromium(out string profile)
     {
-        _profile = Directory.CreateTempSubdirectory("ignis-chromium-").FullName;
+        profile = Directory.CreateTempSubdirectory("ignis-chromium-").FullName;
         var options = new ChromeOptions { BinaryLocation = ChromiumPath };
         // The flags this machine needs: no sandbox as root, no GPU, and no background connections to the
         // closed network; a fresh profile every run.
         options.AddArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-dev-shm-usage", $"--user-data-dir={_profile}", "--window-size=1000,900");
+            "--disable-dev-shm-usage", $"--user-data-dir={profile}", "--window-size=1000,900");
         // Naming the driver's path keeps Selenium Manager (which would download a driver) out of it.
         var service = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(ChromeDriverPath)!, Path.GetFileName(ChromeDriverPath));
         service.SuppressInitialDiagnosticInformation = true;

@@ -26,7 +26,6 @@ public sealed class NginxTwoNodeTests
         var database = await TestPostgres.CreateDatabaseAsync();
         string[] args = ["--Ignis:PublicBaseUrl=" + origin.GetLeftPart(UriPartial.Authority), .. TestPostgres.Arguments(database)];
         await using var a = await IgnisServer.StartAsync(["--demo", .. args]);
-        // Until the FHIR engine runs on PostgreSQL too, the second node shares the first one's FHIR file.
         await using var b = await IgnisServer.StartInAsync(a.DataDirectory, ownsData: false, args);
         await using var balancer = await NginxBalancer.StartAsync(port, a.Origin, b.Origin);
         try

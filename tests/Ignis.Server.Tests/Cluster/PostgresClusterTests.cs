@@ -38,10 +38,7 @@ public sealed class PostgresClusterTests
         }
     }
 
-    /// <summary>
-    /// Node A seeds the demo data; node B starts on the same database (and, until the FHIR engine runs on PostgreSQL,
-    /// on A's FHIR file).
-    /// </summary>
+    /// <summary>Node A seeds the demo data; node B starts on the same database.</summary>
     private static async Task<TwoNodes> StartAsync(params string[] extra)
     {
         TestPostgres.Require();

@@ -19,18 +19,22 @@ public sealed class IgnisServer : IAsyncDisposable
     private readonly bool _ownsData;
     private readonly string? _database;
 
-    private IgnisServer(WebApplication app, string dataDir, Uri origin, bool ownsData = true, string? database = null)
+    private IgnisServer(WebApplication app, string dataDir, Uri origin, Uri? secureOrigin, bool ownsData = true, string? database = null)
     {
         _app = app;
         _ownsData = ownsData;
         _database = database;
         DataDirectory = dataDir;
         Origin = origin;
+        SecureOrigin = secureOrigin;
         Client = new HttpClient { BaseAddress = new Uri(origin, "/fhir/"), Timeout = TimeSpan.FromSeconds(60) };
     }
 
     public string DataDirectory { get; }
+    /// <summary>The insecure interface (plain http), or the secure one when the server listens on https only.</summary>
     public Uri Origin { get; }
+    /// <summary>The secure interface (https), when the server listens on one (<see cref="StartBothAsync"/>).</summary>
+    public Uri? SecureOrigin { get; }
     public HttpClient Client { get; }
     /// <summary>The server's services, for arranging state a test cannot reach over HTTP (e.g. registering a client).</summary>
     public IServiceProvider Services => _app.Services;
@@ -59,9 +63,21 @@ public sealed class IgnisServer : IAsyncDisposable
         }
         var app = IgnisApp.Build(["--urls", "http://127.0.0.1:0", "--data", dataDir, "--Logging:LogLevel:Default=Warning", .. extraArgs]);
         await app.StartAsync();
-        var address = app.Urls.First().Replace("0.0.0.0", "127.0.0.1");
-        return new IgnisServer(app, dataDir, new Uri(address), ownsData, database);
+        var addresses = app.Urls.Select(u => new Uri(u.Replace("0.0.0.0", "127.0.0.1"))).ToList();
+        var secure = addresses.FirstOrDefault(u => u.Scheme == Uri.UriSchemeHttps);
+        var origin = addresses.FirstOrDefault(u => u.Scheme == Uri.UriSchemeHttp) ?? secure!;
+        return new IgnisServer(app, dataDir, origin, secure, ownsData, database);
     }
+
+    /// <summary>Both interfaces on free loopback ports: plain http (<see cref="Origin"/>) and https (<see cref="SecureOrigin"/>).</summary>
+    public static Task<IgnisServer> StartBothAsync(params string[] extraArgs) =>
+        StartAsync(["--urls", BothInterfaces, .. extraArgs]);
+
+    /// <summary>A server on an existing data folder with both interfaces (restart tests).</summary>
+    public static Task<IgnisServer> StartBothInAsync(string dataDir, bool ownsData, params string[] extraArgs) =>
+        StartInAsync(dataDir, ownsData, ["--urls", BothInterfaces, .. extraArgs]);
+
+    public const string BothInterfaces = "http://127.0.0.1:0;https://127.0.0.1:0";
 
     private bool _view;
 
@@ -69,7 +85,7 @@ public sealed class IgnisServer : IAsyncDisposable
     /// The same node as reached through <paramref name="origin"/> (a load balancer in front of several nodes): tests
     /// address requests to the balancer and arrange state through this node's services. Disposing it leaves the node running.
     /// </summary>
-    public static IgnisServer Through(IgnisServer node, Uri origin) => new(node._app, node.DataDirectory, origin, ownsData: false) { _view = true };
+    public static IgnisServer Through(IgnisServer node, Uri origin) => new(node._app, node.DataDirectory, origin, null, ownsData: false) { _view = true };
 
     public async ValueTask DisposeAsync()
     {

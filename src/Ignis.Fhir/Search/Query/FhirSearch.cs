@@ -15,7 +15,7 @@ namespace Ignis.Fhir.Search.Query;
 /// </summary>
 public sealed class FhirSearch(SearchParameterRegistry registry) : IFhirSearch
 {
-    public IReadOnlyList<StoredResource> Find(ResourceStore store, string type, IReadOnlyList<KeyValuePair<string, string>> criteria, int limit,
+    public IReadOnlyList<StoredResource> Find(IResourceStore store, string type, IReadOnlyList<KeyValuePair<string, string>> criteria, int limit,
         AccessDecision? decision)
     {
         try
@@ -23,7 +23,8 @@ public sealed class FhirSearch(SearchParameterRegistry registry) : IFhirSearch
             var request = SearchParser.Parse(type, criteria.Where(kv => kv.Key is not ("_format" or "_pretty")).ToList(), SearchHandling.Strict, registry);
             if (request.HasErrors) throw Invalid(request.Issues);
             if (decision is not null) AccessEnforcement.Restrict(request, decision, ScopePermissions.Search, registry);
-            // Microsoft.Data.Sqlite completes these synchronously; the interactions run synchronously inside the write lock.
+            // Microsoft.Data.Sqlite completes these synchronously; the interactions run synchronously inside the write transaction
+            // (on PostgreSQL this blocks the thread for the round trips).
             return SearchEngine.FindAsync(store.Connection, store.Transaction, request, limit).GetAwaiter().GetResult();
         }
         catch (SearchRequestException e)
@@ -32,7 +33,7 @@ public sealed class FhirSearch(SearchParameterRegistry registry) : IFhirSearch
         }
     }
 
-    public Bundle Search(ResourceStore store, FhirRequest fhirRequest, string baseUrl)
+    public Bundle Search(IResourceStore store, FhirRequest fhirRequest, string baseUrl)
     {
         var handling = fhirRequest.StrictHandling ? SearchHandling.Strict : SearchHandling.Lenient;
         var request = SearchParser.Parse(fhirRequest.Type, fhirRequest.Query, handling, registry);

@@ -27,7 +27,7 @@ public sealed class SearchRequestException(IReadOnlyList<SearchIssue> issues)
 }
 
 /// <summary>
-/// Runs a <see cref="SearchRequest"/> against the SQLite index tables.
+/// Runs a <see cref="SearchRequest"/> against the index tables (SQLite or PostgreSQL, see <see cref="SqlDialect"/>).
 /// The query is driven by the most selective AND-term (<c>r.res_key IN (SELECT res_key FROM idx_… WHERE …)</c>, chosen
 /// by a bounded row-count probe), the other terms are EXISTS probes through the index tables' res_key indexes.
 /// Pages are keyset-based: the cursor holds the sort values and res_key of the row to continue from.
@@ -48,16 +48,16 @@ public static class SearchEngine
 
     private const string Columns = "res_key, type, id, version, last_updated, deleted, body";
 
-    public static Task<SearchResult> ExecuteAsync(SqliteConnection connection, SearchRequest request, CancellationToken ct) =>
+    public static Task<SearchResult> ExecuteAsync(DbConnection connection, SearchRequest request, CancellationToken ct) =>
         ExecuteAsync(connection, null, request, ct);
 
     /// <param name="tx">The connection's open transaction, if any (searches inside a transaction Bundle see its writes).</param>
-    public static async Task<SearchResult> ExecuteAsync(SqliteConnection connection, SqliteTransaction? tx, SearchRequest request, CancellationToken ct)
+    public static async Task<SearchResult> ExecuteAsync(DbConnection connection, DbTransaction? tx, SearchRequest request, CancellationToken ct)
     {
         if (request.HasErrors)
             throw new InvalidOperationException("The search request has errors (SearchRequest.HasErrors); answer them instead of executing it.");
 
-        var sql = new SqlCompiler(request);
+        var sql = new SqlCompiler(request, SqlDialect.For(connection));
         var plan = await BuildAsync(connection, tx, sql, request, request.Sort.Count == 0, ct);
         var where = plan.Where;
         if (request.CountOnly)
@@ -120,7 +120,7 @@ public static class SearchEngine
     /// Parsed strictly: an unknown or malformed parameter throws <see cref="SearchRequestException"/>.
     /// </summary>
     public static async Task<IReadOnlyList<StoredResource>> FindAsync(
-        SqliteConnection connection, SqliteTransaction? tx, string resourceType, IReadOnlyList<KeyValuePair<string, string>> query, int limit,
+        DbConnection connection, DbTransaction? tx, string resourceType, IReadOnlyList<KeyValuePair<string, string>> query, int limit,
         CancellationToken ct = default)
     {
         var request = SearchParser.Parse(resourceType, query, SearchHandling.Strict);
@@ -130,12 +130,12 @@ public static class SearchEngine
 
     /// <summary>The first <paramref name="limit"/> matches of a parsed request (with its restrictions), in res_key order.</summary>
     public static async Task<IReadOnlyList<StoredResource>> FindAsync(
-        SqliteConnection connection, SqliteTransaction? tx, SearchRequest request, int limit, CancellationToken ct = default)
+        DbConnection connection, DbTransaction? tx, SearchRequest request, int limit, CancellationToken ct = default)
     {
         if (request.HasErrors) throw new SearchRequestException(request.Issues);
-        var sql = new SqlCompiler(request);
+        var sql = new SqlCompiler(request, SqlDialect.For(connection));
         var where = (await BuildAsync(connection, tx, sql, request, defaultOrder: true, ct)).Where;
-        var keys = await connection.QueryAsync<long>(new CommandDefinition(
+        var keys = await QueryAsync<long>(connection, new CommandDefinition(
             $"SELECT r.res_key FROM resources r WHERE {where} ORDER BY r.res_key LIMIT {Math.Max(0, limit)}",
             sql.Parameters, transaction: tx, cancellationToken: ct));
         return await LoadAsync(connection, tx, keys.ToList(), ct);
@@ -143,7 +143,7 @@ public static class SearchEngine
 
     /// <summary>Parses a query string such as "identifier=http://x|1&amp;active=true" (If-None-Exist, conditional URLs).</summary>
     public static Task<IReadOnlyList<StoredResource>> FindAsync(
-        SqliteConnection connection, SqliteTransaction? tx, string resourceType, string queryString, int limit, CancellationToken ct = default) =>
+        DbConnection connection, DbTransaction? tx, string resourceType, string queryString, int limit, CancellationToken ct = default) =>
         FindAsync(connection, tx, resourceType, ParseQueryString(queryString), limit, ct);
 
     public static List<KeyValuePair<string, string>> ParseQueryString(string queryString)
@@ -169,7 +169,7 @@ public static class SearchEngine
     /// resources table when every term reads only the index tables.
     /// </summary>
     private static async Task<QueryPlan> BuildAsync(
-        SqliteConnection connection, SqliteTransaction? tx, SqlCompiler sql, SearchRequest request, bool defaultOrder, CancellationToken ct)
+        DbConnection connection, DbTransaction? tx, SqlCompiler sql, SearchRequest request, bool defaultOrder, CancellationToken ct)
     {
         var typeLevel = request.ResourceType is not null;
         var fragments = request.Criteria.Select(c => sql.Compile(c, request.Types)).ToList();
@@ -181,12 +181,12 @@ public static class SearchEngine
         var probes = new List<string>();
         foreach (var f in candidates)
         {
-            var probe = $"SELECT count(*) FROM ({f.Set} LIMIT {ProbeLimit})";
+            var probe = $"SELECT count(*) FROM ({f.Set} LIMIT {ProbeLimit}) p";
             var run = f.Probe && candidates.Count + (defaultOrder ? 1 : 0) > 1;
             if (run) probes.Add(probe);
             // Without a probe a set counts as unselective; the static rank then decides.
             var estimate = run
-                ? await connection.ExecuteScalarAsync<int>(new CommandDefinition(probe, sql.Parameters, transaction: tx, cancellationToken: ct))
+                ? await ScalarAsync(connection, new CommandDefinition(probe, sql.Parameters, transaction: tx, cancellationToken: ct))
                 : ProbeLimit;
             if (estimate < bestEstimate || (estimate == bestEstimate && f.Rank < best!.Rank))
             {
@@ -202,9 +202,9 @@ public static class SearchEngine
             var smallest = LargeProbeLimit;
             foreach (var f in candidates.Where(f => f.Probe))
             {
-                var probe = $"SELECT count(*) FROM ({f.Set} LIMIT {LargeProbeLimit})";
+                var probe = $"SELECT count(*) FROM ({f.Set} LIMIT {LargeProbeLimit}) p";
                 probes.Add(probe);
-                var estimate = await connection.ExecuteScalarAsync<int>(new CommandDefinition(probe, sql.Parameters, transaction: tx, cancellationToken: ct));
+                var estimate = await ScalarAsync(connection, new CommandDefinition(probe, sql.Parameters, transaction: tx, cancellationToken: ct));
                 if (estimate < smallest)
                 {
                     smallest = estimate;
@@ -220,14 +220,14 @@ public static class SearchEngine
             {
                 parts.Add($"r.res_key IN ({driver.Set})");
                 // Unary + keeps SQLite from driving the query by the type index instead of the selective set.
-                parts.Add($"+r.type = {sql.Add(request.ResourceType)}");
-                parts.Add("+r.deleted = 0");
+                parts.Add($"{sql.Dialect.NoIndex("r.type")} = {sql.Add(request.ResourceType)}");
+                parts.Add($"{sql.Dialect.NoIndex("r.deleted")} = 0");
             }
             else
             {
                 if (typeLevel) parts.Add($"r.type = {sql.Add(request.ResourceType)}");
                 else if (request.Types.Count < request.Registry.ResourceTypes.Count())
-                    parts.Add($"r.type IN (SELECT value FROM json_each({sql.AddJson(request.Types)}))");
+                    parts.Add(sql.InList("r.type", request.Types));
                 parts.Add("r.deleted = 0");
             }
             parts.AddRange(fragments.Where(f => f != driver).Select(f => f.Row("r")));
@@ -235,7 +235,7 @@ public static class SearchEngine
             if (!typeLevel)
             {
                 if (request.AllowedTypes is { } allowed && request.Types.Any(t => !allowed.Contains(t)))
-                    parts.Add($"r.type IN (SELECT value FROM json_each({sql.AddJson(request.Types.Where(allowed.Contains))}))");
+                    parts.Add(sql.InList("r.type", request.Types.Where(allowed.Contains)));
                 foreach (var type in request.Restrictions.Select(r => r.ResourceType).Distinct().Where(request.Types.Contains))
                     parts.Add($"(r.type <> {sql.Add(type)} OR {sql.RestrictionRow(type, "r")})");
             }
@@ -248,7 +248,7 @@ public static class SearchEngine
         {
             // A resource can match a set through several index rows; DISTINCT counts it once.
             var rows = fragments.Where(f => f != best).Select(f => " AND " + f.Row("d"));
-            count = $"SELECT count(*) FROM (SELECT DISTINCT res_key FROM ({best.Set})) d WHERE 1{string.Concat(rows)}";
+            count = $"SELECT count(*) FROM (SELECT DISTINCT res_key FROM ({best.Set}) s) d WHERE {sql.Dialect.True}{string.Concat(rows)}";
         }
         else
         {
@@ -274,35 +274,52 @@ public static class SearchEngine
         return sb.ToString();
     }
 
+    // The engine runs interactions synchronously (FhirSearch waits on these tasks). Microsoft.Data.Sqlite completes its
+    // async calls synchronously anyway; Npgsql's would complete on another thread-pool thread, which a thread blocked
+    // waiting for it may starve (seen under concurrent writes). So on PostgreSQL the calls are made synchronously.
+    private static bool Blocking(DbConnection connection) => connection is not SqliteConnection;
+
+    private static async Task<int> ScalarAsync(DbConnection connection, CommandDefinition command) =>
+        Blocking(connection) ? connection.ExecuteScalar<int>(command) : await connection.ExecuteScalarAsync<int>(command);
+
+    private static async Task<IEnumerable<T>> QueryAsync<T>(DbConnection connection, CommandDefinition command) =>
+        Blocking(connection) ? connection.Query<T>(command) : await connection.QueryAsync<T>(command);
+
+    private static async Task<DbDataReader> ReaderAsync(DbConnection connection, CommandDefinition command) =>
+        Blocking(connection) ? (DbDataReader)connection.ExecuteReader(command) : await connection.ExecuteReaderAsync(command);
+
+    private static async Task<bool> ReadAsync(DbDataReader reader, CancellationToken ct) =>
+        reader is SqliteDataReader ? await reader.ReadAsync(ct) : reader.Read();
+
     /// <summary>
     /// Without an explicit _total=accurate, counting stops here and a larger result has no total (R4 lets a
     /// server leave it out): an exact count of a very large result costs more than the page itself.
     /// </summary>
     public const int AutoTotalLimit = 1_000;
 
-    private static async Task<int> CountAsync(SqliteConnection connection, SqliteTransaction? tx, SqlCompiler sql, QueryPlan plan, CancellationToken ct) =>
-        await connection.ExecuteScalarAsync<int>(new CommandDefinition(plan.CountSql, sql.Parameters, transaction: tx, cancellationToken: ct));
+    private static async Task<int> CountAsync(DbConnection connection, DbTransaction? tx, SqlCompiler sql, QueryPlan plan, CancellationToken ct) =>
+        await ScalarAsync(connection, new CommandDefinition(plan.CountSql, sql.Parameters, transaction: tx, cancellationToken: ct));
 
     /// <summary>The count, or null when <paramref name="limit"/> is given and more resources match.</summary>
-    private static async Task<int?> CountAsync(SqliteConnection connection, SqliteTransaction? tx, SqlCompiler sql, QueryPlan plan, int? limit, CancellationToken ct)
+    private static async Task<int?> CountAsync(DbConnection connection, DbTransaction? tx, SqlCompiler sql, QueryPlan plan, int? limit, CancellationToken ct)
     {
         if (limit is null) return await CountAsync(connection, tx, sql, plan, ct);
         const string prefix = "SELECT count(*) FROM ";
-        var bounded = "SELECT count(*) FROM (SELECT 1 FROM " + plan.CountSql[prefix.Length..] + $" LIMIT {limit.Value + 1})";
-        var count = await connection.ExecuteScalarAsync<int>(new CommandDefinition(bounded, sql.Parameters, transaction: tx, cancellationToken: ct));
+        var bounded = "SELECT count(*) FROM (SELECT 1 FROM " + plan.CountSql[prefix.Length..] + $" LIMIT {limit.Value + 1}) b";
+        var count = await ScalarAsync(connection, new CommandDefinition(bounded, sql.Parameters, transaction: tx, cancellationToken: ct));
         return count > limit ? null : count;
     }
 
     private sealed record PageRow(long Key, object?[] SortValues);
 
     private static async Task<List<PageRow>> PageAsync(
-        SqliteConnection connection, SqliteTransaction? tx, SqlCompiler sql, SearchRequest request, string where, SearchCursor? cursor,
+        DbConnection connection, DbTransaction? tx, SqlCompiler sql, SearchRequest request, string where, SearchCursor? cursor,
         bool backward, int limit, CancellationToken ct)
     {
         var (text, parameters) = PageSql(sql, request, where, cursor, backward, limit);
         var rows = new List<PageRow>();
-        await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(text, parameters, transaction: tx, cancellationToken: ct));
-        while (await reader.ReadAsync(ct))
+        await using var reader = await ReaderAsync(connection, new CommandDefinition(text, parameters, transaction: tx, cancellationToken: ct));
+        while (await ReadAsync(reader, ct))
         {
             var values = new object?[request.Sort.Count];
             for (var i = 0; i < values.Length; i++)
@@ -333,7 +350,7 @@ public static class SearchEngine
             (k.Descending != backward ? $"s{i} DESC" : $"s{i} ASC") + (backward ? " NULLS FIRST" : " NULLS LAST")));
         var keysetSql = cursor is null ? "" : " WHERE " + Keyset(sql, request.Sort, cursor, backward);
         var text = $"SELECT k{string.Concat(request.Sort.Select((_, i) => $", s{i}"))} FROM " +
-                   $"(SELECT r.res_key AS k, {select} FROM resources r WHERE {where}){keysetSql} " +
+                   $"(SELECT r.res_key AS k, {select} FROM resources r WHERE {where}) q{keysetSql} " +
                    $"ORDER BY {order}, k {(backward ? "DESC" : "ASC")} LIMIT {limit}";
         return (text, sql.Parameters);
     }
@@ -352,7 +369,7 @@ public static class SearchEngine
             var v = c.Values[i];
             string beyond;
             if (!backward)
-                beyond = v is null ? "0" : $"({s} {(sort[i].Descending ? "<" : ">")} {sql.Add(v)} OR {s} IS NULL)";
+                beyond = v is null ? sql.Dialect.False : $"({s} {(sort[i].Descending ? "<" : ">")} {sql.Add(v)} OR {s} IS NULL)";
             else
                 beyond = v is null ? $"{s} IS NOT NULL" : $"{s} {(sort[i].Descending ? ">" : "<")} {sql.Add(v)}";
             alternatives.Add("(" + string.Join(" AND ", equal.Append(beyond)) + ")");
@@ -362,26 +379,30 @@ public static class SearchEngine
         return "(" + string.Join(" OR ", alternatives) + ")";
     }
 
-    private static async Task<bool> ExistsAsync(SqliteConnection connection, SqliteTransaction? tx, SearchRequest request, SearchCursor from, CancellationToken ct)
+    private static async Task<bool> ExistsAsync(DbConnection connection, DbTransaction? tx, SearchRequest request, SearchCursor from, CancellationToken ct)
     {
         // The WHERE text refers to parameters of the compiler that built it; rebuild it in a fresh compiler.
-        var sql = new SqlCompiler(request);
+        var sql = new SqlCompiler(request, SqlDialect.For(connection));
         var rebuilt = (await BuildAsync(connection, tx, sql, request, request.Sort.Count == 0, ct)).Where;
         var (text, parameters) = PageSql(sql, request, rebuilt, from, from.Before, 1);
-        var found = await connection.QueryAsync<long>(new CommandDefinition(text, parameters, transaction: tx, cancellationToken: ct));
+        var found = await QueryAsync<long>(connection, new CommandDefinition(text, parameters, transaction: tx, cancellationToken: ct));
         return found.Any();
     }
 
-    private static async Task<List<StoredResource>> LoadAsync(SqliteConnection connection, SqliteTransaction? tx, IReadOnlyList<long> keys, CancellationToken ct)
+    private static async Task<List<StoredResource>> LoadAsync(DbConnection connection, DbTransaction? tx, IReadOnlyList<long> keys, CancellationToken ct)
     {
         if (keys.Count == 0) return [];
         await using var cmd = connection.CreateCommand();
         cmd.Transaction = tx;
-        cmd.CommandText = $"SELECT {Columns} FROM resources WHERE res_key IN (SELECT value FROM json_each(@keys))";
-        cmd.Parameters.AddWithValue("@keys", System.Text.Json.JsonSerializer.Serialize(keys));
+        var dialect = SqlDialect.For(connection);
+        cmd.CommandText = $"SELECT {Columns} FROM resources WHERE {dialect.InList("res_key", "@keys")}";
+        var p = cmd.CreateParameter();
+        p.ParameterName = "@keys";
+        p.Value = dialect.ListValue(keys);
+        cmd.Parameters.Add(p);
         var byKey = new Dictionary<long, StoredResource>(keys.Count);
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct)) byKey[reader.GetInt64(0)] = Read(reader);
+        await using var reader = Blocking(connection) ? cmd.ExecuteReader() : await cmd.ExecuteReaderAsync(ct);
+        while (await ReadAsync(reader, ct)) byKey[reader.GetInt64(0)] = Read(reader);
         return keys.Where(byKey.ContainsKey).Select(k => byKey[k]).ToList();
     }
 
@@ -394,7 +415,7 @@ public static class SearchEngine
     /// Every candidate passes the request's type limit and restrictions before it is loaded.
     /// </summary>
     private static async Task<List<StoredResource>> IncludeAsync(
-        SqliteConnection connection, SqliteTransaction? tx, SearchRequest request, IReadOnlyList<StoredResource> matches, CancellationToken ct)
+        DbConnection connection, DbTransaction? tx, SearchRequest request, IReadOnlyList<StoredResource> matches, CancellationToken ct)
     {
         if (matches.Count == 0 || (request.Includes.Count == 0 && request.RevIncludes.Count == 0)) return [];
         var seen = new HashSet<long>(matches.Select(m => m.ResKey));
@@ -423,44 +444,45 @@ public static class SearchEngine
     }
 
     private static async Task<IEnumerable<(long Key, string Type)>> IncludeCandidatesAsync(
-        SqliteConnection connection, SqliteTransaction? tx, IncludeSpec spec, IReadOnlyList<long> keys, CancellationToken ct)
+        DbConnection connection, DbTransaction? tx, IncludeSpec spec, IReadOnlyList<long> keys, CancellationToken ct)
     {
+        var dialect = SqlDialect.For(connection);
         var p = new DynamicParameters();
-        p.Add("@keys", System.Text.Json.JsonSerializer.Serialize(keys));
-        p.Add("@pids", System.Text.Json.JsonSerializer.Serialize(spec.Params.Select(x => x.Id)));
-        p.Add("@target", spec.TargetType);
+        p.Add("@keys", dialect.ListValue(keys));
+        p.Add("@pids", dialect.ListValue(spec.Params.Select(x => x.Id)));
+        p.Add("@target", spec.TargetType, System.Data.DbType.String);
         p.Add("@limit", MaxIncluded);
         var text = spec.Reverse
             ? "SELECT DISTINCT x.res_key, s.type FROM resources m " +
-              "JOIN idx_reference x ON x.param_id IN (SELECT value FROM json_each(@pids)) AND x.target_id = m.id AND x.target_type = m.type " +
+              $"JOIN idx_reference x ON {dialect.InList("x.param_id", "@pids")} AND x.target_id = m.id AND x.target_type = m.type " +
               "JOIN resources s ON s.res_key = x.res_key " +
-              "WHERE m.res_key IN (SELECT value FROM json_each(@keys)) AND s.deleted = 0 AND (@target IS NULL OR m.type = @target) " +
+              $"WHERE {dialect.InList("m.res_key", "@keys")} AND s.deleted = 0 AND (@target IS NULL OR m.type = @target) " +
               "ORDER BY x.res_key LIMIT @limit"
             : "SELECT DISTINCT t.res_key, t.type FROM idx_reference x " +
               "JOIN resources t ON t.type = x.target_type AND t.id = x.target_id " +
-              "WHERE x.res_key IN (SELECT value FROM json_each(@keys)) AND x.param_id IN (SELECT value FROM json_each(@pids)) " +
+              $"WHERE {dialect.InList("x.res_key", "@keys")} AND {dialect.InList("x.param_id", "@pids")} " +
               "AND t.deleted = 0 AND (@target IS NULL OR x.target_type = @target) ORDER BY t.res_key LIMIT @limit";
-        var rows = await connection.QueryAsync<(long, string)>(new CommandDefinition(text, p, transaction: tx, cancellationToken: ct));
+        var rows = await QueryAsync<(long, string)>(connection, new CommandDefinition(text, p, transaction: tx, cancellationToken: ct));
         return rows;
     }
 
     private static async Task<List<long>> FilterRestrictedAsync(
-        SqliteConnection connection, SqliteTransaction? tx, SearchRequest request, List<(long Key, string Type)> candidates, CancellationToken ct)
+        DbConnection connection, DbTransaction? tx, SearchRequest request, List<(long Key, string Type)> candidates, CancellationToken ct)
     {
         var result = new HashSet<long>();
         foreach (var group in candidates.GroupBy(c => c.Type))
         {
-            var sql = new SqlCompiler(request);
+            var sql = new SqlCompiler(request, SqlDialect.For(connection));
             var restriction = sql.RestrictionRow(group.Key, "r");
             if (restriction is null)
             {
                 result.UnionWith(group.Select(c => c.Key));
                 continue;
             }
-            if (restriction == "0") continue;
-            var keys = sql.AddJson(group.Select(c => c.Key));
-            var passed = await connection.QueryAsync<long>(new CommandDefinition(
-                $"SELECT r.res_key FROM resources r WHERE r.res_key IN (SELECT value FROM json_each({keys})) AND {restriction}",
+            if (restriction == sql.Dialect.False) continue;
+            var keys = sql.InList("r.res_key", group.Select(c => c.Key));
+            var passed = await QueryAsync<long>(connection, new CommandDefinition(
+                $"SELECT r.res_key FROM resources r WHERE {keys} AND {restriction}",
                 sql.Parameters, transaction: tx, cancellationToken: ct));
             result.UnionWith(passed);
         }

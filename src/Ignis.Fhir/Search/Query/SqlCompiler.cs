@@ -19,7 +19,7 @@ internal sealed record Fragment(string? Set, Func<string, string> Row, int Rank,
 /// Builds parameterised SQL for criteria. Every client value goes into <see cref="Parameters"/>; only
 /// identifiers this class chooses (table and column names, parameter names) are written into the SQL text.
 /// </summary>
-internal sealed class SqlCompiler(SearchRequest request)
+internal sealed class SqlCompiler(SearchRequest request, SqlDialect dialect)
 {
     private int _next;
 
@@ -32,16 +32,26 @@ internal sealed class SqlCompiler(SearchRequest request)
         return name;
     }
 
-    public string AddJson<T>(IEnumerable<T> values) => Add(JsonSerializer.Serialize(values.ToArray()));
+    public SqlCompiler(SearchRequest request) : this(request, SqlDialect.Sqlite)
+    {
+    }
+
+    public SqlDialect Dialect => dialect;
+
+    /// <summary>A list parameter (a JSON array on SQLite, an array on PostgreSQL), for <see cref="SqlDialect.InList"/>.</summary>
+    public string AddList<T>(IEnumerable<T> values) => Add(dialect.ListValue(values));
+
+    /// <summary><paramref name="column"/> is one of <paramref name="values"/>.</summary>
+    public string InList<T>(string column, IEnumerable<T> values) => dialect.InList(column, AddList(values));
 
     /// <summary>The restriction on <paramref name="type"/> as a predicate on <paramref name="alias"/>, or null when unrestricted.</summary>
     public string? RestrictionRow(string type, string alias)
     {
-        if (request.AllowedTypes is { } allowed && !allowed.Contains(type)) return "0";
+        if (request.AllowedTypes is { } allowed && !allowed.Contains(type)) return dialect.False;
         var parts = new List<string>();
         foreach (var r in request.Restrictions.Where(r => r.ResourceType == type))
         {
-            if (r.AnyOf.Count == 0) return "0";
+            if (r.AnyOf.Count == 0) return dialect.False;
             parts.Add("(" + string.Join(" OR ", r.AnyOf.Select(g => "(" + string.Join(" AND ", g.Select(c => Compile(c, [type]).Row(alias))) + ")")) + ")");
         }
         return parts.Count == 0 ? null : string.Join(" AND ", parts);
@@ -53,14 +63,14 @@ internal sealed class SqlCompiler(SearchRequest request)
         var list = new List<Fragment>();
         if (request.AllowedTypes is { } allowed && !allowed.Contains(type))
         {
-            list.Add(new Fragment(null, _ => "0", 0, false));
+            list.Add(new Fragment(null, _ => dialect.False, 0, false));
             return list;
         }
         foreach (var r in request.Restrictions.Where(r => r.ResourceType == type))
         {
             if (r.AnyOf.Count == 0)
             {
-                list.Add(new Fragment(null, _ => "0", 0, false));
+                list.Add(new Fragment(null, _ => dialect.False, 0, false));
                 continue;
             }
             if (r.AnyOf.Any(g => g.Count > 1))
@@ -88,14 +98,14 @@ internal sealed class SqlCompiler(SearchRequest request)
     };
 
     private string ParamIds(IReadOnlyList<SearchParam> ps) =>
-        ps.Count == 1 ? "param_id = " + Add(ps[0].Id) : "param_id IN (SELECT value FROM json_each(" + AddJson(ps.Select(p => p.Id)) + "))";
+        ps.Count == 1 ? "param_id = " + Add(ps[0].Id) : InList("param_id", ps.Select(p => p.Id));
 
     // In a per-row probe (res_key = r.res_key) the unary + stops SQLite from preferring the covering
     // (param_id, value…) index, which would scan every row of the parameter instead of the resource's few rows.
-    private string ProbeParamIds(IReadOnlyList<SearchParam> ps) => "+" + ParamIds(ps);
+    private string ProbeParamIds(IReadOnlyList<SearchParam> ps) => dialect.NoIndex(ParamIds(ps));
 
     private string TypeFilter(IReadOnlyList<string> types) =>
-        types.Count == 1 ? "type = " + Add(types[0]) : "type IN (SELECT value FROM json_each(" + AddJson(types) + "))";
+        types.Count == 1 ? "type = " + Add(types[0]) : InList("type", types);
 
     public static string Table(SearchParamType type) => type switch
     {
@@ -168,17 +178,16 @@ internal sealed class SqlCompiler(SearchRequest request)
 
     private Fragment CompileId(ParameterCriterion c, IReadOnlyList<string> types)
     {
-        if (c.Missing is { } missing) return new Fragment(null, _ => missing ? "0" : "1", 9, false);
-        var ids = AddJson(c.AnyOf.Cast<TokenSearchValue>().Select(v => v.Code));
-        var inList = $"id IN (SELECT value FROM json_each({ids}))";
-        if (c.Modifier == SearchModifier.Not) return new Fragment(null, a => $"{a}.{inList.Replace("id IN", "id NOT IN")}", 9, false);
-        var set = types.Count == 1 ? $"SELECT res_key FROM resources WHERE {TypeFilter(types)} AND {inList}" : null;
-        return new Fragment(set, a => $"{a}.{inList}", 0, set is not null);
+        if (c.Missing is { } missing) return new Fragment(null, _ => missing ? dialect.False : dialect.True, 9, false);
+        var ids = AddList(c.AnyOf.Cast<TokenSearchValue>().Select(v => v.Code));
+        if (c.Modifier == SearchModifier.Not) return new Fragment(null, a => dialect.NotInList($"{a}.id", ids), 9, false);
+        var set = types.Count == 1 ? $"SELECT res_key FROM resources WHERE {TypeFilter(types)} AND {dialect.InList("id", ids)}" : null;
+        return new Fragment(set, a => dialect.InList($"{a}.id", ids), 0, set is not null);
     }
 
     private Fragment CompileLastUpdated(ParameterCriterion c, IReadOnlyList<string> types)
     {
-        if (c.Missing is { } missing) return new Fragment(null, _ => missing ? "0" : "1", 9, false);
+        if (c.Missing is { } missing) return new Fragment(null, _ => missing ? dialect.False : dialect.True, 9, false);
         var predicates = c.AnyOf.Cast<DateSearchValue>().Select(v => DatePredicate(v, "last_updated", "last_updated")).ToList();
         var any = "(" + string.Join(" OR ", predicates) + ")";
         var set = types.Count == 1 ? $"SELECT res_key FROM resources WHERE {TypeFilter(types)} AND {any}" : null;
@@ -198,13 +207,13 @@ internal sealed class SqlCompiler(SearchRequest request)
             var type = Add(target.Type);
             var extra = restriction is null ? "" : " AND " + restriction;
             var innerRow = inner.Row("t");
-            var from = inner.Set is not null ? $"t.res_key IN ({inner.Set}) AND +t.type = {type}" : $"t.type = {type} AND {innerRow}";
+            var from = inner.Set is not null ? $"t.res_key IN ({inner.Set}) AND {dialect.NoIndex("t.type")} = {type}" : $"t.type = {type} AND {innerRow}";
             foreach (var reference in c.References)
             {
                 var pid = Add(reference.Id);
                 sets.Add($"SELECT x.res_key FROM resources t CROSS JOIN idx_reference x WHERE {from} AND t.deleted = 0{extra} " +
                          $"AND x.param_id = {pid} AND x.target_id = t.id AND x.target_type = t.type");
-                rows.Add(a => $"EXISTS (SELECT 1 FROM idx_reference x CROSS JOIN resources t WHERE x.res_key = {a}.res_key AND +x.param_id = {pid} " +
+                rows.Add(a => $"EXISTS (SELECT 1 FROM idx_reference x CROSS JOIN resources t WHERE x.res_key = {a}.res_key AND {dialect.NoIndex("x.param_id")} = {pid} " +
                               $"AND t.type = x.target_type AND t.id = x.target_id AND x.target_type = {type} AND t.deleted = 0 AND {innerRow}{extra})");
             }
         }
@@ -219,12 +228,12 @@ internal sealed class SqlCompiler(SearchRequest request)
         var extra = restriction is null ? "" : " AND " + restriction;
         var sourceType = Add(h.SourceType);
         var sources = inner.Set is not null
-            ? $"SELECT s.res_key FROM resources s WHERE s.res_key IN ({inner.Set}) AND +s.type = {sourceType} AND +s.deleted = 0{extra}"
+            ? $"SELECT s.res_key FROM resources s WHERE s.res_key IN ({inner.Set}) AND {dialect.NoIndex("s.type")} = {sourceType} AND {dialect.NoIndex("s.deleted")} = 0{extra}"
             : $"SELECT s.res_key FROM resources s WHERE s.type = {sourceType} AND s.deleted = 0 AND {inner.Row("s")}{extra}";
         var pid = Add(h.Reference.Id);
         var target = Add(targetType);
         var set = $"SELECT t.res_key FROM ({sources}) q CROSS JOIN idx_reference x CROSS JOIN resources t " +
-                  $"WHERE x.res_key = q.res_key AND +x.param_id = {pid} AND +x.target_type = {target} AND t.type = x.target_type AND t.id = x.target_id";
+                  $"WHERE x.res_key = q.res_key AND {dialect.NoIndex("x.param_id")} = {pid} AND {dialect.NoIndex("x.target_type")} = {target} AND t.type = x.target_type AND t.id = x.target_id";
         var innerRow = inner.Row("s");
         string Row(string a) =>
             $"EXISTS (SELECT 1 FROM idx_reference x CROSS JOIN resources s WHERE x.param_id = {pid} AND x.target_id = {a}.id " +
@@ -351,7 +360,7 @@ internal sealed class SqlCompiler(SearchRequest request)
     private string UriPredicate(SearchModifier modifier, string uri, string column) => modifier switch
     {
         SearchModifier.Below => $"({column} >= {Add(uri)} AND {column} < {Add(PrefixUpperBound(uri))})",
-        SearchModifier.Above => $"{column} IN (SELECT value FROM json_each({AddJson(AncestorsOf(uri))}))",
+        SearchModifier.Above => InList(column, AncestorsOf(uri)),
         _ => $"{column} = {Add(uri)}",
     };
 

@@ -51,6 +51,12 @@ public sealed record ClientMetadata
     public IReadOnlyList<string> Contacts { get; init; } = [];
     public string? SoftwareId { get; init; }
     public string? SoftwareVersion { get; init; }
+
+    /// <summary>RFC 8705 §2.1.2: the certificate subject (DN or one SAN) a tls_client_auth client presents.</summary>
+    public Mtls.TlsClientSubject? TlsClientSubject { get; init; }
+
+    /// <summary>RFC 8705 §3.4 tls_client_certificate_bound_access_tokens.</summary>
+    public bool? TlsClientCertificateBoundAccessTokens { get; init; }
 }
 
 /// <summary>The registration JSON of RFC 7591 §2 and §3.2.1, read and written field by field.</summary>
@@ -108,6 +114,8 @@ public static class ClientMetadataJson
             Contacts = List("contacts") ?? [],
             SoftwareId = Str("software_id"),
             SoftwareVersion = Str("software_version"),
+            TlsClientSubject = Mtls.MtlsClientMetadata.ReadSubject(json, ref problem),
+            TlsClientCertificateBoundAccessTokens = Mtls.MtlsClientMetadata.ReadBoundAccessTokens(json, ref problem),
         };
         if (problem is not null) error = ClientError.InvalidMetadata(problem);
         return metadata;
@@ -143,6 +151,7 @@ public static class ClientMetadataJson
         if (m.Contacts.Count > 0) json["contacts"] = Array(m.Contacts);
         Add(json, "software_id", m.SoftwareId);
         Add(json, "software_version", m.SoftwareVersion);
+        Mtls.MtlsClientMetadata.Write(json, m);
         if (client.Status != ClientStatus.Active) json["ignis_status"] = client.Status == ClientStatus.PendingApproval ? "pending_approval" : "disabled";
         return json;
     }

@@ -39,7 +39,8 @@ public static class ClientMetadataValidator
     public const string AuthPrivateKeyJwt = ClientAuthenticationMethods.PrivateKeyJwt;
 
     /// <summary>The authentication methods a registration may name (those the server runs are a subset).</summary>
-    public static readonly string[] SupportedAuthMethods = [AuthNone, AuthSecretBasic, AuthSecretPost, AuthPrivateKeyJwt];
+    public static readonly string[] SupportedAuthMethods = [AuthNone, AuthSecretBasic, AuthSecretPost, AuthPrivateKeyJwt,
+        Mtls.MtlsClientProperties.TlsClientAuthMethod, Mtls.MtlsClientProperties.SelfSignedTlsClientAuthMethod];
 
     /// <summary>Grant types anyone may register.</summary>
     public static readonly string[] OrdinaryGrantTypes = [GrantTypes.AuthorizationCode, GrantTypes.RefreshToken, GrantTypes.ClientCredentials];
@@ -66,6 +67,7 @@ public static class ClientMetadataValidator
             ?? ValidateRedirectUris(ref m)
             ?? ValidatePostLogoutRedirectUris(m)
             ?? ValidateKeys(m)
+            ?? Mtls.MtlsClientMetadata.Validate(m)
             ?? ValidateScope(ref m, context)
             ?? ValidateInformationUris(m);
         return m;

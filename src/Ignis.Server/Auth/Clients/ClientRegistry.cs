@@ -404,6 +404,7 @@ public sealed partial class ClientRegistry(
         SetProperty(d, ClientProperties.SoftwareId, m.SoftwareId);
         SetProperty(d, ClientProperties.SoftwareVersion, m.SoftwareVersion);
         SetProperty(d, ClientProperties.Contacts, m.Contacts.Count == 0 ? null : m.Contacts);
+        Mtls.MtlsClientMetadata.Describe(m, d);
     }
 
     private async Task<RegisteredClient> ReadAsync(OpenIddictEntityFrameworkCoreApplication application, CancellationToken ct)
@@ -447,6 +448,7 @@ public sealed partial class ClientRegistry(
             SoftwareId = Str(ClientProperties.SoftwareId),
             SoftwareVersion = Str(ClientProperties.SoftwareVersion),
         };
+        metadata = Mtls.MtlsClientMetadata.Read(metadata, p);
         var status = Flag(ClientProperties.Disabled) ? ClientStatus.Disabled
             : Flag(ClientProperties.PendingApproval) ? ClientStatus.PendingApproval
             : ClientStatus.Active;

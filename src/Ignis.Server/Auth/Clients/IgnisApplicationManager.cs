@@ -43,9 +43,11 @@ public sealed class IgnisApplicationManager(
     public override async IAsyncEnumerable<System.ComponentModel.DataAnnotations.ValidationResult> ValidateAsync(
         OpenIddictEntityFrameworkCoreApplication application, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        var properties = await GetPropertiesAsync(application, cancellationToken);
+        // A tls_client_auth client (RFC 8705) holds neither either: its certificate subject is in the properties.
         var keysByUri = string.IsNullOrEmpty(application.ClientSecret) && string.IsNullOrEmpty(application.JsonWebKeySet)
             && string.Equals(application.ClientType, ClientTypes.Confidential, StringComparison.Ordinal)
-            && (await GetPropertiesAsync(application, cancellationToken)).ContainsKey(ClientProperties.JwksUri);
+            && (properties.ContainsKey(ClientProperties.JwksUri) || properties.ContainsKey(Mtls.MtlsClientProperties.SubjectKind));
         await foreach (var result in base.ValidateAsync(application, cancellationToken))
         {
             // The only rule a jwks_uri client breaks: "The client secret cannot be null or empty for a confidential application...".

@@ -1,0 +1,54 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+
+namespace Ignis.Fhir.Search.Query;
+
+/// <summary>
+/// The few SQL fragments in which SQLite and PostgreSQL differ; the search compiler and engine write everything
+/// else once. The SQLite dialect produces exactly the SQL Ignis used before PostgreSQL support (same plans).
+/// </summary>
+internal abstract class SqlDialect
+{
+    public static readonly SqlDialect Sqlite = new SqliteDialect();
+    public static readonly SqlDialect Postgres = new PostgresDialect();
+
+    public static SqlDialect For(DbConnection connection) => connection is SqliteConnection ? Sqlite : Postgres;
+
+    /// <summary>A predicate that is never true / always true.</summary>
+    public abstract string False { get; }
+    public abstract string True { get; }
+
+    /// <summary>
+    /// <paramref name="expression"/> marked as "do not drive the query by an index on this" (SQLite's unary +);
+    /// PostgreSQL's planner decides by statistics, so the expression is left as is.
+    /// </summary>
+    public abstract string NoIndex(string expression);
+
+    /// <summary>The parameter value of a list: a JSON array for SQLite's json_each, a typed array for PostgreSQL.</summary>
+    public abstract object ListValue<T>(IEnumerable<T> values);
+
+    /// <summary><paramref name="column"/> is one of the list parameter <paramref name="list"/> (made by <see cref="ListValue{T}"/>).</summary>
+    public abstract string InList(string column, string list);
+
+    public abstract string NotInList(string column, string list);
+
+    private sealed class SqliteDialect : SqlDialect
+    {
+        public override string False => "0";
+        public override string True => "1";
+        public override string NoIndex(string expression) => "+" + expression;
+        public override object ListValue<T>(IEnumerable<T> values) => System.Text.Json.JsonSerializer.Serialize(values.ToArray());
+        public override string InList(string column, string list) => $"{column} IN (SELECT value FROM json_each({list}))";
+        public override string NotInList(string column, string list) => $"{column} NOT IN (SELECT value FROM json_each({list}))";
+    }
+
+    private sealed class PostgresDialect : SqlDialect
+    {
+        public override string False => "false";
+        public override string True => "true";
+        public override string NoIndex(string expression) => expression;
+        public override object ListValue<T>(IEnumerable<T> values) => values.ToArray();
+        public override string InList(string column, string list) => $"{column} = ANY({list})";
+        public override string NotInList(string column, string list) => $"NOT ({column} = ANY({list}))";
+    }
+}
