@@ -22,6 +22,9 @@ public sealed partial class ClusterSignals(AuthDatabase database, ValidatedToken
     : BackgroundService
 {
     public const string Channel = "ignis";
+
+    /// <summary>The application_name of the listening connections in pg_stat_activity.</summary>
+    public const string ListenerName = "ignis-listener";
     private const string TokenPrefix = "t:";
     private const string KeysChanged = "k";
     private static readonly TimeSpan Idle = TimeSpan.FromSeconds(10);
@@ -53,7 +56,10 @@ public sealed partial class ClusterSignals(AuthDatabase database, ValidatedToken
 
     private async Task ListenAsync(CancellationToken ct)
     {
-        await using var connection = await database.DataSource!.OpenConnectionAsync(ct);
+        // A connection of its own, outside the pool, named so that operators see which one listens.
+        await using var connection = new NpgsqlConnection(
+            new NpgsqlConnectionStringBuilder(database.ConnectionString) { ApplicationName = ListenerName, Pooling = false, KeepAlive = 30 }.ConnectionString);
+        await connection.OpenAsync(ct);
         connection.Notification += (_, e) => Handle(e.Payload);
         await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
             await listen.ExecuteNonQueryAsync(ct);

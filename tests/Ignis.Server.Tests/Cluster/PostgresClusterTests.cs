@@ -153,6 +153,39 @@ public sealed class PostgresClusterTests
     }
 
     [Fact]
+    public async Task A_node_whose_listening_connection_was_cut_listens_again_and_hears_the_next_revocation()
+    {
+        await using var nodes = await StartAsync();
+        var signals = nodes.A.Services.GetRequiredService<ClusterSignals>();
+        await WaitUntilAsync(() => signals.Listening, "node A listens");
+        var database = new Npgsql.NpgsqlConnectionStringBuilder(nodes.A.Services.GetRequiredService<Ignis.Server.Data.AuthDatabase>().ConnectionString).Database!;
+        // The listening backends' process ids; terminating them cuts both nodes' listening connections.
+        async Task<List<int>> ListenersAsync(bool terminate)
+        {
+            await using var admin = new Npgsql.NpgsqlConnection(TestPostgres.AdminConnectionString);
+            await admin.OpenAsync();
+            await using var command = new Npgsql.NpgsqlCommand(
+                "SELECT pid" + (terminate ? ", pg_terminate_backend(pid)" : "") +
+                " FROM pg_stat_activity WHERE datname = @db AND application_name = @name", admin);
+            command.Parameters.AddWithValue("db", database);
+            command.Parameters.AddWithValue("name", ClusterSignals.ListenerName);
+            var pids = new List<int>();
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync()) pids.Add(reader.GetInt32(0));
+            return pids;
+        }
+        var cut = await ListenersAsync(terminate: true);
+        cut.Count.ShouldBe(2);
+        await WaitUntilAsync(async () => (await ListenersAsync(terminate: false)).Except(cut).Count() == 2 && signals.Listening, "both nodes listen again");
+
+        var token = await BackendTokenAsync(nodes.A);
+        (await ReadAsync(nodes.A, token, "Patient/alice")).ShouldBe(HttpStatusCode.OK);
+        await SmartApp.PostFormAsync(nodes.B, "/oauth/revoke", new() { ["token"] = token }, ("demo-backend", "demo-backend-secret"));
+        await Task.Delay(150);
+        (await ReadAsync(nodes.A, token, "Patient/alice")).ShouldBe(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
     public async Task A_client_assertion_used_on_node_A_is_refused_on_node_B()
     {
         await using var nodes = await StartAsync();
