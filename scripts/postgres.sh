@@ -5,6 +5,8 @@
 #                                          under DIR, starts it on 127.0.0.1:PORT (default 54329, or the next free
 #                                          port) and prints the admin connection string for IGNIS_TEST_POSTGRES
 #   scripts/postgres.sh stop DIR           stops that server (DIR is left for the caller to delete)
+#   scripts/postgres.sh down DIR           stops it as an operator would (pg_ctl stop -m fast), keeping the cluster
+#   scripts/postgres.sh up DIR             starts it again on the same port (the outage tests use down/up)
 #
 # The cluster trusts loopback connections and runs without fsync: it holds test data only.
 set -euo pipefail
@@ -12,7 +14,7 @@ set -euo pipefail
 command=${1:-}
 dir=${2:-}
 if [ -z "$command" ] || [ -z "$dir" ]; then
-  echo "usage: $0 start|stop DIR [PORT]" >&2
+  echo "usage: $0 start|stop|down|up DIR [PORT]" >&2
   exit 2
 fi
 
@@ -45,8 +47,8 @@ case "$command" in
     [ "$(id -u)" = 0 ] && chown postgres: "$dir"
     run "$bin/initdb" -D "$dir/cluster" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log" >&2; exit 1; }
-    run "$bin/pg_ctl" -D "$dir/cluster" -l "$dir/server.log" -w -t 60 \
-      -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
+    echo "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" >"$dir/options"
+    run "$bin/pg_ctl" -D "$dir/cluster" -l "$dir/server.log" -w -t 60 -o "$(cat "$dir/options")" \
       start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
     echo "Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
     ;;
@@ -54,8 +56,17 @@ case "$command" in
     bin=$(bindir)
     [ -d "$dir/cluster" ] && run "$bin/pg_ctl" -D "$dir/cluster" -m immediate -w stop >/dev/null 2>&1 || true
     ;;
+  down)
+    bin=$(bindir)
+    run "$bin/pg_ctl" -D "$dir/cluster" -m fast -w -t 60 stop >/dev/null
+    ;;
+  up)
+    bin=$(bindir)
+    run "$bin/pg_ctl" -D "$dir/cluster" -l "$dir/server.log" -w -t 60 -o "$(cat "$dir/options")" \
+      start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+    ;;
   *)
-    echo "usage: $0 start|stop DIR [PORT]" >&2
+    echo "usage: $0 start|stop|down|up DIR [PORT]" >&2
     exit 2
     ;;
 esac

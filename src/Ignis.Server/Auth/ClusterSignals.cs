@@ -32,6 +32,8 @@ public sealed partial class ClusterSignals(AuthDatabase database, ValidatedToken
     /// <summary>True while this node listens (for health checks and tests).</summary>
     public bool Listening { get; private set; }
 
+    private bool _listened;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!database.IsPostgres) return;
@@ -46,8 +48,12 @@ public sealed partial class ClusterSignals(AuthDatabase database, ValidatedToken
             {
                 Listening = false;
                 LogListenFailed(logger, e);
+                // After a connection that listened, start over from the short delay; at most 2 s between tries, so a
+                // node listens again within about two seconds of PostgreSQL coming back.
+                if (_listened) delay = TimeSpan.FromMilliseconds(200);
+                _listened = false;
                 await Task.Delay(delay, stoppingToken);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
                 continue;
             }
             break;
@@ -64,6 +70,7 @@ public sealed partial class ClusterSignals(AuthDatabase database, ValidatedToken
         await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
             await listen.ExecuteNonQueryAsync(ct);
         Listening = true;
+        _listened = true;
         // Anything sent before LISTEN took effect was missed.
         tokens.Clear();
         keys.Reload();

@@ -35,7 +35,10 @@ public static partial class HostingExtensions
     /// <summary>Anonymous=Allow is accepted only on loopback addresses unless forced (see <see cref="InterfaceHosting"/>).</summary>
     public static WebApplication RequireLoopbackForAnonymousAccess(this WebApplication app) => app.RequireLoopbackForAnonymousAllow();
 
-    /// <summary>Turns an unexpected exception into a 500 without internals (an OperationOutcome under /fhir).</summary>
+    /// <summary>
+    /// Turns an unexpected exception into a 500 without internals (an OperationOutcome under /fhir), and a lost
+    /// database into a 503 (<see cref="DatabaseOutage"/>).
+    /// </summary>
     public static WebApplication UseIgnisErrorHandling(this WebApplication app)
     {
         app.Use(async (http, next) =>
@@ -43,6 +46,10 @@ public static partial class HostingExtensions
             try
             {
                 await next(http);
+            }
+            catch (Exception e) when (!http.Response.HasStarted && e is not OperationCanceledException && DatabaseOutage.IsOutage(http, e))
+            {
+                await DatabaseOutage.WriteAsync(http, e);
             }
             catch (Exception e) when (!http.Response.HasStarted && e is not OperationCanceledException)
             {
