@@ -24,7 +24,7 @@ PASSES=${PASSES:-2}
 RESOURCES=${RESOURCES:-4000}
 PG_PORT=${PG_PORT:-54380}
 SQ_PORT=5441 N1_PORT=5442 N2_PORT=5443 LB_PORT=5440
-WORK=$(mktemp -d /tmp/ignis-cluster-bench.XXXXXX)
+WORK=$(mktemp -d /tmp/ignis-cluster-bench.XXXXXX); chmod 755 "$WORK"  # PostgreSQL runs as its own user
 PGDIR="$WORK/pg"
 OUT="$RESULTS_DIR/cluster.tsv"
 BASIC=$(printf 'demo-backend:demo-backend-secret' | base64 -w0)
@@ -111,8 +111,8 @@ sed "s|^|/fhir/Patient/|" "$WORK/lists/patients.txt" | shuf --random-source=<(ye
 sed 's|.*|/fhir/Observation?patient=&\&category=vital-signs\&_count=50|' "$WORK/lists/patients.txt" | shuf --random-source=<(yes ignis) >"$RESULTS_DIR/search-paths.txt"
 
 token_of() {
-  curl -s -u demo-backend:demo-backend-secret -d grant_type=client_credentials -d "scope=system/*.rs" "http://127.0.0.1:$1/oauth/token" \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
+  curl -s -u demo-backend:demo-backend-secret -d grant_type=client_credentials -d "scope=system/*.cruds" "http://127.0.0.1:$1/oauth/token" \
+    | python3 -c 'import json,sys; t=sys.stdin.read(); b=json.loads(t); print(b["access_token"]) if "access_token" in b else sys.exit("no token: " + t)'
 }
 SQ_TOKEN=$(token_of "$SQ_PORT")
 PG_TOKEN=$(token_of "$LB_PORT")
@@ -165,9 +165,9 @@ for pass in $(seq 1 "$PASSES"); do
   measure search-sqlite "$SQ_PID" 0 0 -s "$READ_LUA" "http://127.0.0.1:$SQ_PORT" -- "$RESULTS_DIR/search-paths.txt" "$SQ_TOKEN"
   measure search-pg-1node "$N1_PID" 1 0 -s "$READ_LUA" "http://127.0.0.1:$N1_PORT" -- "$RESULTS_DIR/search-paths.txt" "$PG_TOKEN"
   measure search-pg-2nodes-nginx "$N1_PID $N2_PID" 1 1 -s "$READ_LUA" "http://127.0.0.1:$LB_PORT" -- "$RESULTS_DIR/search-paths.txt" "$PG_TOKEN"
-  measure token-sqlite "$SQ_PID" 0 0 -s "$TOKEN_LUA" "http://127.0.0.1:$SQ_PORT/oauth/token" -- "$BASIC" "system%2F*.rs"
-  measure token-pg-1node "$N1_PID" 1 0 -s "$TOKEN_LUA" "http://127.0.0.1:$N1_PORT/oauth/token" -- "$BASIC" "system%2F*.rs"
-  measure token-pg-2nodes-nginx "$N1_PID $N2_PID" 1 1 -s "$TOKEN_LUA" "http://127.0.0.1:$LB_PORT/oauth/token" -- "$BASIC" "system%2F*.rs"
+  measure token-sqlite "$SQ_PID" 0 0 -s "$TOKEN_LUA" "http://127.0.0.1:$SQ_PORT/oauth/token" -- "$BASIC" "system%2F*.cruds"
+  measure token-pg-1node "$N1_PID" 1 0 -s "$TOKEN_LUA" "http://127.0.0.1:$N1_PORT/oauth/token" -- "$BASIC" "system%2F*.cruds"
+  measure token-pg-2nodes-nginx "$N1_PID $N2_PID" 1 1 -s "$TOKEN_LUA" "http://127.0.0.1:$LB_PORT/oauth/token" -- "$BASIC" "system%2F*.cruds"
 done
 log "RSS after the load: sqlite $(rss_parts "$SQ_PID"); node1 $(rss_parts "$N1_PID"); node2 $(rss_parts "$N2_PID"); peaks $(peak_rss_mib "$SQ_PID")/$(peak_rss_mib "$N1_PID")/$(peak_rss_mib "$N2_PID") MiB"
 log "PostgreSQL client connections now: $(pg_backends) (pools of both nodes plus their listeners)"
