@@ -12,7 +12,7 @@
 # Per row: req/s, latency, and CPU per request of the Ignis node(s), of PostgreSQL and of nginx, from /proc.
 #
 # usage: bench/run-cluster.sh
-# env: PASSES (2) RESOURCES (4000) WRK_THREADS (2) WRK_CONNS (32) WRK_DURATION (10) WRK_WARMUP (5) SKIP_BUILD
+# env: PASSES (3) RESOURCES (4000) WRK_THREADS (2) WRK_CONNS (32) WRK_DURATION (10) WRK_WARMUP (5) SKIP_BUILD
 #      QUIET_MAX (5: seconds to wait for a quiet machine before each run; the rows show the other load)
 # PostgreSQL: a throwaway cluster from scripts/postgres.sh on PG_PORT (54380), removed at the end.
 # Results: bench/results/cluster-<utc time>/ (cluster.tsv, machine.txt, logs/), git-ignored.
@@ -20,7 +20,7 @@ export QUIET_MAX=${QUIET_MAX:-5}
 RESULTS_DIR=${RESULTS_DIR:-"$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/results/cluster-$(date -u +%Y%m%dT%H%M%SZ)"}
 WRK_DURATION=${WRK_DURATION:-10}
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-PASSES=${PASSES:-2}
+PASSES=${PASSES:-3}
 RESOURCES=${RESOURCES:-4000}
 PG_PORT=${PG_PORT:-54380}
 SQ_PORT=5441 N1_PORT=5442 N2_PORT=5443 LB_PORT=5440
@@ -127,7 +127,15 @@ done
 # --- measurement -----------------------------------------------------------------------------------------------
 # ticks PIDS... : CPU ticks (user+system) of these processes together
 ticks() { local s=0 p t; for p in "$@"; do t=$(cpu_ticks "$p" 2>/dev/null || echo 0); s=$((s + t)); done; echo "$s"; }
-pg_pids() { local main; main=$(head -1 "$PGDIR/cluster/postmaster.pid"); echo "$main" $(pgrep -P "$main" || true); }
+# pg_ticks : CPU ticks of the whole PostgreSQL server: the postmaster with its reaped children (backends that ended)
+# and every live child (backends that come and go with the pools are counted whichever way they went)
+pg_ticks() {
+  local main s p t
+  main=$(head -1 "$PGDIR/cluster/postmaster.pid")
+  s=$(sed 's/^.*) //' "/proc/$main/stat" | awk '{print $12 + $13 + $14 + $15}')
+  for p in $(pgrep -P "$main" || true); do t=$(cpu_ticks "$p" 2>/dev/null || echo 0); s=$((s + t)); done
+  echo "$s"
+}
 nginx_pids() { echo "$NGINX_PID" $(pgrep -P "$NGINX_PID" || true); }
 rss_sum() { local s=0 p; for p in "$@"; do s=$((s + $(rss_mib "$p"))); done; echo "$s"; }
 pg_backends() { "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'" 2>/dev/null || echo NA; }
@@ -136,14 +144,13 @@ printf 'utc\tlabel\tpass\tconns\tdur_s\treq_per_s\tp50_ms\tp99_ms\trequests\tnon
 # measure LABEL "IGNIS_PIDS" USE_PG USE_NGINX WRK-ARGS...
 measure() {
   local label=$1 ipids=$2 use_pg=$3 use_ngx=$4; shift 4
-  local log="$LOG_DIR/$label.pass$pass.txt" i0 i1 g0 g1 n0 n1 mb0 mt0 mb1 mt1 pgp ngp reqs
+  local log="$LOG_DIR/$label.pass$pass.txt" i0 i1 g0 g1 n0 n1 mb0 mt0 mb1 mt1 ngp reqs
   if [ "$warm" -gt 0 ]; then timeout $((warm + 30)) wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"${warm}s" "$@" >"$log.warmup" 2>&1 || true; fi
   wait_quiet
-  pgp=""; [ "$use_pg" = 1 ] && pgp=$(pg_pids)
   ngp=""; [ "$use_ngx" = 1 ] && ngp=$(nginx_pids)
-  read -r mb0 mt0 _ < <(machine_ticks); i0=$(ticks $ipids); g0=$(ticks $pgp); n0=$(ticks $ngp)
+  read -r mb0 mt0 _ < <(machine_ticks); i0=$(ticks $ipids); g0=$(pg_ticks); n0=$(ticks $ngp)
   timeout $((WRK_DURATION + 30)) wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"${WRK_DURATION}s" --latency "$@" >"$log" 2>&1 || true
-  read -r mb1 mt1 _ < <(machine_ticks); i1=$(ticks $ipids); g1=$(ticks $pgp); n1=$(ticks $ngp)
+  read -r mb1 mt1 _ < <(machine_ticks); i1=$(ticks $ipids); g1=$(pg_ticks); n1=$(ticks $ngp)
   reqs=$(awk '/requests in/ {print $1}' "$log")
   per() { awk -v d="$1" -v n="${reqs:-0}" -v hz="$CLK_TCK" 'BEGIN { if (n > 0) printf "%.3f", d * 1000 / hz / n; else print "NA" }'; }
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$label" "$pass" "$WRK_CONNS" "$WRK_DURATION" \
