@@ -19,7 +19,7 @@ public sealed class NodeKillTests
     [Fact]
     public async Task Killing_one_node_mid_load_loses_no_acknowledged_write_and_the_other_node_keeps_answering()
     {
-        TestPostgres.Require();
+        TestPostgres.RequirePostgresPass();
         var database = await TestPostgres.CreateDatabaseAsync();
         await using var a = NodeProcess.Start(database);
         await using var b = NodeProcess.Start(database);

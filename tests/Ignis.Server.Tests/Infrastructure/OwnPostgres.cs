@@ -5,7 +5,7 @@ namespace Ignis.Server.Tests.Infrastructure;
 /// <summary>
 /// A PostgreSQL server of the test's own (scripts/postgres.sh in a temp directory), for tests that stop and start
 /// it: the shared server (<see cref="TestPostgres"/>) stays untouched. Needs PostgreSQL installed, which
-/// <see cref="TestPostgres.Require"/> stands for (scripts/test.sh installs it).
+/// <see cref="TestPostgres.RequirePostgresPass"/> stands for (scripts/test.sh installs it).
 /// </summary>
 public sealed class OwnPostgres : IAsyncDisposable
 {
@@ -24,7 +24,7 @@ public sealed class OwnPostgres : IAsyncDisposable
 
     public static async Task<OwnPostgres> StartAsync()
     {
-        TestPostgres.Require();
+        TestPostgres.RequirePostgresPass();
         var directory = Path.Combine(Path.GetTempPath(), "ignis-ownpg-" + Guid.NewGuid().ToString("N")[..12]);
         // Away from the shared test server (54329) and from benchmark databases below it.
         var port = 55000 + Random.Shared.Next(0, 4000);

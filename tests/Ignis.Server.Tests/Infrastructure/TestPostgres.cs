@@ -29,6 +29,17 @@ public static class TestPostgres
         return "";
     }
 
+    /// <summary>
+    /// For the long failure tests (tests/Ignis.Server.Tests/Cluster): as <see cref="Require"/>, and they run only in
+    /// the PostgreSQL pass (IGNIS_TEST_STORAGE=postgres, scripts/test.sh), not a second time in the SQLite pass.
+    /// </summary>
+    public static string RequirePostgresPass()
+    {
+        var cs = Require();
+        if (!IsDefaultStorage) Assert.Skip("runs in the PostgreSQL pass (IGNIS_TEST_STORAGE=postgres); skipped in this one.");
+        return cs;
+    }
+
     /// <summary>Creates database ignis_t_{name} (when missing) and returns its connection string.</summary>
     public static async Task<string> CreateDatabaseAsync(string? name = null)
     {
