@@ -22,7 +22,9 @@ using NpgsqlTypes;
 // load and re-created afterwards from the definitions the migrations made (so the schema is the migrated one).
 //
 //   load:   Ignis.Bench.PgLoad load CONNSTRING [--resources N] [--seed S] [--workers W] [--batch R]
-//                                   [--time-limit SECONDS] [--lists DIR]
+//                                   [--time-limit SECONDS] [--lists DIR] [--resume]
+//           --resume continues an interrupted load (secondary indexes still dropped, their definitions in
+//           DIR/secondary-indexes.sql) after the resources already there, which must be keys 1..K.
 //   engine: Ignis.Bench.PgLoad engine CONNSTRING [--resources N]   (the same records through the real
 //           PostgresFhirStore, one PUT at a time: the reference the bulk load is compared with)
 var mode = args.Length > 1 ? args[0] : "";
@@ -38,6 +40,7 @@ var workers = 3;
 var batchSize = 5_000;
 var timeLimit = 86_400;
 string? listsDir = null;
+var resume = false;
 for (var i = 2; i < args.Length; i++)
 {
     string V() => args[++i];
@@ -49,6 +52,7 @@ for (var i = 2; i < args.Length; i++)
         case "--batch": batchSize = int.Parse(V(), CultureInfo.InvariantCulture); break;
         case "--time-limit": timeLimit = int.Parse(V(), CultureInfo.InvariantCulture); break;
         case "--lists": listsDir = V(); break;
+        case "--resume": resume = true; break;
         default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
     }
 }
@@ -78,12 +82,33 @@ if (mode == "engine")
 // ---- load ----
 var store = new PostgresFhirStore(cs);
 store.Migrate();
+long present = 0;
 using (var c = store.OpenConnection())
-using (var check = new NpgsqlCommand("SELECT NOT EXISTS (SELECT 1 FROM resources) AND NOT EXISTS (SELECT 1 FROM history)", c))
-    if (!(bool)check.ExecuteScalar()!) { Console.Error.WriteLine("the database already holds resources; load into an empty one"); return 1; }
+{
+    using var check = new NpgsqlCommand("SELECT count(*), coalesce(max(res_key), 0), (SELECT count(*) FROM history), (SELECT coalesce(max(seq), 0) FROM history) FROM resources", c);
+    using var reader = check.ExecuteReader();
+    reader.Read();
+    present = reader.GetInt64(0);
+    if (present > 0 && !resume) { Console.Error.WriteLine("the database already holds resources; load into an empty one (or --resume)"); return 1; }
+    if (present != reader.GetInt64(1) || present != reader.GetInt64(2) || present != reader.GetInt64(3))
+    {
+        Console.Error.WriteLine($"cannot resume: {present} resources but keys up to {reader.GetInt64(1)}, {reader.GetInt64(2)} history rows up to {reader.GetInt64(3)}");
+        return 1;
+    }
+}
 
 // The secondary indexes as the migrations made them (not those backing a primary key or unique constraint).
 List<(string Name, string Def)> indexes = [];
+if (resume)
+{
+    foreach (var line in File.ReadAllLines(Path.Combine(listsDir ?? ".", "secondary-indexes.sql")).Where(l => l.Length > 0))
+    {
+        var words = line.Split(' ');
+        indexes.Add((words[words[1] == "UNIQUE" ? 3 : 2], line.TrimEnd(';')));
+    }
+    Console.WriteLine($"resuming after {present:N0} resources; {indexes.Count} secondary indexes to create at the end");
+}
+else
 using (var c = store.OpenConnection())
 {
     using (var cmd = new NpgsqlCommand(
@@ -97,30 +122,39 @@ using (var c = store.OpenConnection())
     foreach (var (name, _) in indexes)
         using (var drop = new NpgsqlCommand($"DROP INDEX {name}", c)) drop.ExecuteNonQuery();
 }
-Console.WriteLine($"dropped {indexes.Count} secondary indexes for the load (definitions in {Path.Combine(listsDir ?? ".", "secondary-indexes.sql")})");
+if (!resume) Console.WriteLine($"dropped {indexes.Count} secondary indexes for the load (definitions in {Path.Combine(listsDir ?? ".", "secondary-indexes.sql")})");
 
 var capture = new CaptureStore();
 var engine = new FhirService(capture, registry, indexer.Extract, search);
 var channel = Channel.CreateBounded<Batch>(new BoundedChannelOptions(workers * 2) { SingleWriter = true });
 using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(timeLimit));
-long loaded = 0, indexRows = 0, lastKeyCommitted = 0;
+long loaded = 0, indexRows = 0, lastKeyCommitted = present;
 var committed = new ConcurrentDictionary<long, long>(); // batch first key -> count, for the contiguous prefix
-var patients = new List<string>();
-var prefixes = new Dictionary<string, int>(StringComparer.Ordinal);
 var counts = new SortedDictionary<string, long>(StringComparer.Ordinal);
 
 var producer = Task.Run(async () =>
 {
     long key = 1, n = 1;
+    // Resume: skip the records already loaded (and the part of one a --resources limit may have cut).
+    while (key <= present)
+    {
+        var size = ClinicalData.Record(seed, n).Count;
+        if (key + size > present + 1) break;
+        key += size;
+        n++;
+    }
+    var skip = present + 1 - key; // resources of record n already loaded
+    key = present + 1;
     var pending = new List<GeneratedResource>(batchSize + 40);
     while (key + pending.Count <= resources && !deadline.IsCancellationRequested)
     {
         // Whole patient records per batch, so a batch boundary is a record boundary.
-        foreach (var r in ClinicalData.Record(seed, n))
+        foreach (var r in ClinicalData.Record(seed, n).Skip((int)skip))
         {
             if (key + pending.Count > resources) break;
             pending.Add(r);
         }
+        skip = 0;
         n++;
         if (pending.Count >= batchSize || key + pending.Count > resources)
         {
@@ -152,12 +186,8 @@ async Task Worker()
         Interlocked.Add(ref loaded, rows.Count);
         Interlocked.Add(ref indexRows, ix);
         committed[batch.FirstKey] = rows.Count;
-        lock (patients)
-            foreach (var r in batch.Resources)
-            {
-                counts[r.Type] = counts.GetValueOrDefault(r.Type) + 1;
-                if (r.Type == "Patient") AddPatient(r);
-            }
+        lock (counts)
+            foreach (var r in batch.Resources) counts[r.Type] = counts.GetValueOrDefault(r.Type) + 1;
     }
 }
 
@@ -179,7 +209,7 @@ var loadSeconds = total.Elapsed.TotalSeconds;
 foreach (var (first, count) in committed.OrderBy(kv => kv.Key))
     if (first == lastKeyCommitted + 1) lastKeyCommitted = first + count - 1;
 Console.WriteLine($"loaded {loaded:N0} resources ({indexRows:N0} index rows) in {loadSeconds:F0} s: {loaded / loadSeconds:N0}/s; " +
-                  $"keys 1..{lastKeyCommitted:N0} contiguous{(loaded != lastKeyCommitted ? " (NOT all keys contiguous!)" : "")}");
+                  $"keys 1..{lastKeyCommitted:N0} contiguous{(present + loaded != lastKeyCommitted ? " (NOT all keys contiguous!)" : "")}");
 Console.WriteLine("  " + string.Join(", ", counts.Select(kv => $"{kv.Key} {kv.Value:N0}")));
 
 using (var c = store.OpenConnection())
@@ -200,26 +230,28 @@ Console.WriteLine($"RESULT resources={loaded} load_seconds={loadSeconds:F0} tota
 
 if (listsDir is not null)
 {
+    // The generator's lists (Ignis.Bench.Generator WriteLists), read back from the database: every Patient id; the
+    // 3-letter prefixes of family and given names (ASCII names, so lower() = ToLowerInvariant) with how many
+    // patients each matches; resources per type.
     Directory.CreateDirectory(listsDir);
-    File.WriteAllLines(Path.Combine(listsDir, "patients.txt"), patients.Order(StringComparer.Ordinal));
-    File.WriteAllLines(Path.Combine(listsDir, "name-prefixes.txt"), prefixes.Keys.Order(StringComparer.Ordinal));
-    File.WriteAllLines(Path.Combine(listsDir, "name-prefix-counts.tsv"),
-        prefixes.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}\t{kv.Value}"));
-    File.WriteAllLines(Path.Combine(listsDir, "resource-counts.tsv"), counts.Select(kv => $"{kv.Key}\t{kv.Value}"));
+    using var c = store.OpenConnection();
+    List<string> Query(string sql)
+    {
+        using var cmd = new NpgsqlCommand(sql, c) { CommandTimeout = 0 };
+        using var reader = cmd.ExecuteReader();
+        var lines = new List<string>();
+        while (reader.Read()) lines.Add(reader.GetString(0));
+        return lines;
+    }
+    File.WriteAllLines(Path.Combine(listsDir, "patients.txt"), Query("SELECT id FROM resources WHERE type = 'Patient' ORDER BY id"));
+    const string prefixes = "SELECT p, count(*) AS n FROM (SELECT DISTINCT r.res_key, lower(left(x.part, 3)) AS p FROM resources r, " +
+        "LATERAL (SELECT r.body->'name'->0->>'family' AS part UNION ALL SELECT json_array_elements_text(r.body->'name'->0->'given')) x " +
+        "WHERE r.type = 'Patient' AND length(x.part) >= 3) d GROUP BY p";
+    File.WriteAllLines(Path.Combine(listsDir, "name-prefixes.txt"), Query($"SELECT p FROM ({prefixes}) q ORDER BY p"));
+    File.WriteAllLines(Path.Combine(listsDir, "name-prefix-counts.tsv"), Query($"SELECT p || E'\\t' || n FROM ({prefixes}) q ORDER BY n DESC, p"));
+    File.WriteAllLines(Path.Combine(listsDir, "resource-counts.tsv"), Query("SELECT type || E'\\t' || count(*) FROM resources GROUP BY type ORDER BY type"));
 }
 return 0;
-
-// The generator's patient.txt / name-prefixes.txt logic (Ignis.Bench.Generator WriteLists).
-void AddPatient(GeneratedResource r)
-{
-    using var doc = JsonDocument.Parse(r.Json);
-    var name = doc.RootElement.GetProperty("name")[0];
-    patients.Add(r.Id);
-    var parts = new List<string> { name.GetProperty("family").GetString()! };
-    parts.AddRange(name.GetProperty("given").EnumerateArray().Select(g => g.GetString()!));
-    foreach (var prefix in parts.Where(p => p.Length >= 3).Select(p => p[..3].ToLowerInvariant()).Distinct())
-        prefixes[prefix] = prefixes.GetValueOrDefault(prefix) + 1;
-}
 
 static IEnumerable<GeneratedResource> Records(ulong seed, long count)
 {
