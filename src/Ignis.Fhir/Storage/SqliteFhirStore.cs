@@ -1,4 +1,5 @@
 using Ignis.Fhir.Engine;
+using Microsoft.Data.Sqlite;
 
 namespace Ignis.Fhir.Storage;
 
@@ -6,8 +7,23 @@ namespace Ignis.Fhir.Storage;
 /// The SQLite provider: one database file (<see cref="FhirDatabase"/>) and one writer at a time (<see cref="WriteGate"/>),
 /// for a single node.
 /// </summary>
+/// <remarks>
+/// Writes are committed in groups. A write queues its work and waits for the gate; whoever holds the gate takes every
+/// write queued by then (up to <see cref="MaxGroup"/>) and runs them one after another in ONE SQLite transaction, each
+/// inside its own SAVEPOINT: a write that fails is rolled back to its savepoint alone and the others go on. One COMMIT
+/// (one WAL append and one fsync, synchronous=FULL) then makes the whole group durable, and only after it does any
+/// write of the group complete, so nothing is acknowledged before it is on disk. The writes of a group run in queue
+/// order on one connection, each seeing the ones before it, exactly as if they had been committed one by one; a group
+/// only saves the commits (and the index pages that several writes dirty are written to the WAL once).
+/// </remarks>
 public sealed class SqliteFhirStore(FhirDatabase database, WriteGate gate) : IFhirStore
 {
+    /// <summary>The most writes one transaction takes (a transaction Bundle counts as one).</summary>
+    internal const int MaxGroup = 32;
+
+    private readonly Queue<PendingWrite> _queue = new();
+    private long _commits;
+
     public FhirDatabase Database => database;
 
     public string Provider => "sqlite";
@@ -22,18 +38,130 @@ public sealed class SqliteFhirStore(FhirDatabase database, WriteGate gate) : IFh
 
     public bool WritesMayRetry => false;
 
+    /// <summary>Committed write transactions so far (tests: several writes committed as one group).</summary>
+    internal long Commits => Interlocked.Read(ref _commits);
+
+    /// <summary>Writes queued and not yet taken into a group (tests).</summary>
+    internal int Queued
+    {
+        get { lock (_queue) return _queue.Count; }
+    }
+
     public async Task<T> WriteAsync<T>(Func<IResourceStore, T> work, CancellationToken ct)
     {
-        using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
-        using var connection = database.OpenWriter();
-        using var tx = connection.BeginTransaction();
-        var result = work(new ResourceStore(connection, tx));
-        tx.Commit();
-        return result;
+        var write = new PendingWrite<T>(work);
+        lock (_queue) _queue.Enqueue(write);
+        try
+        {
+            // Each holder of the gate runs one group and lets the next waiter in; a write is usually run by an
+            // earlier waiter's group, and this loop only ends once it has been (its group completes it before the
+            // gate is released, so a write is either done or still queued whenever the gate is free).
+            while (!write.Completion.Task.IsCompleted)
+            {
+                using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
+                if (!write.Completion.Task.IsCompleted) RunGroup();
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Cancelled while waiting for the gate: withdraw the write unless a group has taken it; once taken, it runs
+            // (and may commit), so its outcome is the answer.
+            if (TryWithdraw(write)) throw;
+        }
+        return await write.Completion.Task.ConfigureAwait(false);
+    }
+
+    private bool TryWithdraw(PendingWrite write)
+    {
+        lock (_queue)
+        {
+            if (!_queue.Contains(write)) return false;
+            var rest = _queue.Where(w => w != write).ToList();
+            _queue.Clear();
+            foreach (var w in rest) _queue.Enqueue(w);
+            return true;
+        }
+    }
+
+    /// <summary>Takes the queued writes (up to <see cref="MaxGroup"/>) and commits them as one group (the caller holds the gate).</summary>
+    private void RunGroup()
+    {
+        var group = new List<PendingWrite>();
+        lock (_queue)
+            while (group.Count < MaxGroup && _queue.TryDequeue(out var w)) group.Add(w);
+        if (group.Count > 0) RunGroup(group);
+    }
+
+    private void RunGroup(List<PendingWrite> group)
+    {
+        Exception? groupFailure = null;
+        try
+        {
+            using var connection = database.OpenWriter();
+            using var tx = connection.BeginTransaction();
+            var store = new ResourceStore(connection, tx);
+            var single = group.Count == 1;
+            for (var i = 0; i < group.Count; i++)
+            {
+                var write = group[i];
+                var savepoint = "w" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                // A lone write needs no savepoint: a failure rolls the whole transaction back.
+                if (!single) tx.Save(savepoint);
+                try
+                {
+                    write.Run(store);
+                    if (!single) tx.Release(savepoint);
+                }
+                catch (Exception e)
+                {
+                    if (single) throw;
+                    // Undo this write alone. Should SQLite refuse (the transaction itself was lost, e.g. an I/O error),
+                    // the catch below fails the whole group: nothing of it was committed.
+                    tx.Rollback(savepoint);
+                    tx.Release(savepoint);
+                    write.Failed = e;
+                }
+            }
+            tx.Commit();
+            Interlocked.Increment(ref _commits);
+        }
+        catch (Exception e)
+        {
+            groupFailure = e;
+        }
+        // Completed only now: every write that reports success is committed (synchronous=FULL: on disk).
+        foreach (var write in group) write.Complete(groupFailure);
     }
 
     public long NextTicks() => gate.NextTicks();
 
     /// <summary>A local file has no connection to lose; its errors are bugs or full disks, not outages.</summary>
     public bool IsUnavailable(Exception e) => false;
+
+    private abstract class PendingWrite
+    {
+        /// <summary>The exception of this write alone (its savepoint was rolled back).</summary>
+        public Exception? Failed { get; set; }
+
+        public abstract void Run(IResourceStore store);
+
+        public abstract void Complete(Exception? groupFailure);
+    }
+
+    private sealed class PendingWrite<T>(Func<IResourceStore, T> work) : PendingWrite
+    {
+        private T? _result;
+
+        // Asynchronous continuations: the caller's request must not run on (and hold up) the thread committing groups.
+        public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override void Run(IResourceStore store) => _result = work(store);
+
+        public override void Complete(Exception? groupFailure)
+        {
+            var e = Failed ?? groupFailure;
+            if (e is not null) Completion.TrySetException(e);
+            else Completion.TrySetResult(_result!);
+        }
+    }
 }
