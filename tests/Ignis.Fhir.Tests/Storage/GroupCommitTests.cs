@@ -113,13 +113,13 @@ public sealed class GroupCommitTests : IDisposable
     }
 
     [Fact]
-    public async Task When_the_group_transaction_is_lost_no_write_of_the_group_reports_success()
+    public async Task A_write_that_ends_the_group_transaction_fails_alone_and_the_writes_before_it_run_again_and_commit()
     {
         var blocker = new Blocker(Store);
-        var good = Task.Run(() => Run(Service, Put(Patient("lost1", "Lost"))));
+        var before = Task.Run(() => Run(Service, Transaction(PutEntry("kept1"), PutEntry("kept2"))));
         await WaitQueued(1);
-        // A write that ends the transaction under the group (as an I/O error would): its savepoint is gone, so the
-        // group cannot undo it alone and must not commit the rest either.
+        // A write that ends the transaction under the group (as an I/O error would) and fails: everything the group
+        // did so far is gone, so the group starts again without it.
         var breaking = Task.Run(() => Store.WriteAsync<int>(s =>
         {
             using var cmd = ((SqliteConnection)s.Connection).CreateCommand();
@@ -128,16 +128,70 @@ public sealed class GroupCommitTests : IDisposable
             throw new InvalidOperationException("the transaction is gone");
         }, CancellationToken.None));
         await WaitQueued(2);
+        var after = Task.Run(() => Run(Service, Put(Patient("kept3", "After"))));
+        await WaitQueued(3);
+        var commits = Store.Commits;
 
         blocker.Release();
         await blocker.Done;
 
-        // Not a FHIR error: the server answers 500 and logs it, but never 201 for a write that was not committed.
-        (await Record.ExceptionAsync(() => good)).ShouldNotBeNull();
-        (await Record.ExceptionAsync(() => breaking)).ShouldNotBeNull();
-        (await Run(Service, Get("Patient", "lost1"))).Status.ShouldBe(404);
-        // The store keeps working afterwards.
-        (await Run(Service, Put(Patient("after", "Fine")))).Status.ShouldBe(201);
+        (await before).Status.ShouldBe(200);
+        (await after).Status.ShouldBe(201);
+        (await Should.ThrowAsync<InvalidOperationException>(breaking)).Message.ShouldBe("the transaction is gone");
+        Store.Commits.ShouldBe(commits + 2);
+        foreach (var id in new[] { "kept1", "kept2", "kept3" })
+        {
+            var read = await Run(Service, Get("Patient", id));
+            read.Status.ShouldBe(200);
+            read.Stored!.Version.ShouldBe(1);
+        }
+        var history = await Run(Service, new FhirRequest { Interaction = Interaction.HistorySystem, Method = "GET" });
+        ((Bundle)history.Resource!).Total.ShouldBe(3);
+    }
+
+    [Fact]
+    public async Task A_transaction_run_again_after_a_failure_in_its_group_keeps_its_assigned_ids_and_references()
+    {
+        var blocker = new Blocker(Store);
+        var bundle = new Bundle { Type = Bundle.BundleType.Transaction };
+        bundle.Entry.Add(new Bundle.EntryComponent
+        {
+            FullUrl = "urn:uuid:9b0c8f4e-0f6e-4a52-9d0b-3c1b2f6f7a10",
+            Resource = new Patient { Name = [new HumanName { Family = "Posted" }] },
+            Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.POST, Url = "Patient" },
+        });
+        bundle.Entry.Add(new Bundle.EntryComponent
+        {
+            FullUrl = "urn:uuid:0d7c3a55-6a0f-4a8e-8f4b-9a1e2d3c4b5a",
+            Resource = new Observation
+            {
+                Status = ObservationStatus.Final,
+                Code = new CodeableConcept("http://loinc.org", "8867-4"),
+                Subject = new ResourceReference("urn:uuid:9b0c8f4e-0f6e-4a52-9d0b-3c1b2f6f7a10"),
+            },
+            Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.POST, Url = "Observation" },
+        });
+        var posted = Task.Run(() => Run(Service, new FhirRequest { Interaction = Interaction.Bundle, Method = "POST", Body = bundle }));
+        await WaitQueued(1);
+        var failing = Task.Run(() => Run(Service, Transaction(PutEntry("x1"), PutEntry("x2", "W/\"9\""))));
+        await WaitQueued(2);
+
+        blocker.Release();
+        await blocker.Done;
+
+        (await failing).Status.ShouldBe(412);
+        var response = await posted;
+        response.Status.ShouldBe(200);
+        var entries = ((Bundle)response.Resource!).Entry;
+        var patientId = entries[0].Response!.Location!.Split('/')[1];
+        var observationId = entries[1].Response!.Location!.Split('/')[1];
+        var observation = await Run(Service, Get("Observation", observationId));
+        observation.Stored!.Json!.ShouldContain($"\"reference\":\"Patient/{patientId}\"");
+        (await Run(Service, Get("Patient", patientId))).Status.ShouldBe(200);
+        var search = await Run(Service, SearchFor("Observation", "subject=Patient/" + patientId));
+        ((Bundle)search.Resource!).Entry.Count.ShouldBe(1);
+        var history = await Run(Service, new FhirRequest { Interaction = Interaction.HistorySystem, Method = "GET" });
+        ((Bundle)history.Resource!).Total.ShouldBe(2);
     }
 
     [Fact]
