@@ -7,7 +7,6 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
-using OpenIddict.Validation.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Ignis.Server.Auth.Clients;
@@ -105,7 +104,7 @@ public sealed class RegistrationEndpoint(
 
     /// <summary>
     /// Who registers: a holder of an initial access token, a developer (or administrator) signed in with the session
-    /// cookie or presenting one of their access tokens, or, where registration is open, anyone.
+    /// cookie, or, where registration is open, anyone.
     /// </summary>
     private async Task<(Registrant?, IResult?)> IdentifyRegistrantAsync(HttpContext http)
     {
@@ -116,30 +115,27 @@ public sealed class RegistrationEndpoint(
                 return (null, Challenge(http, "invalid_request", "Only Bearer credentials are accepted here."));
             var token = header["Bearer ".Length..].Trim();
             if (IsInitialAccessToken(token)) return (Registrant.InitialAccessToken, null);
-
-            var result = await http.AuthenticateAsync(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme);
-            if (!result.Succeeded || result.Principal?.GetClaim(Claims.Subject) is not { } subject)
-                return (null, Challenge(http, Errors.InvalidToken, "The bearer token is neither an initial access token nor a valid access token."));
-            return await AsUserAsync(http, await users.FindByIdAsync(subject), fromToken: true);
+            // A user's access token is not accepted: it was issued to an app, for the FHIR API, and whatever its scopes
+            // say, the app holding it must not register clients in the user's name.
+            return (null, Challenge(http, Errors.InvalidToken,
+                "The bearer token is not an initial access token. Developers register signed in (the session cookie), not with an app's access token."));
         }
 
         var session = await http.AuthenticateAsync(IdentityConstants.ApplicationScheme);
         if (session.Succeeded && await users.GetUserAsync(session.Principal!) is { } user)
         {
-            var (registrant, refusal) = await AsUserAsync(http, user, fromToken: false);
+            var (registrant, refusal) = await AsUserAsync(user);
             if (registrant is not null || options.CurrentValue.Registration.Open != true) return (registrant, refusal);
         }
         if (options.CurrentValue.Registration.Open == true) return (Registrant.Anonymous, null);
         return (null, Challenge(http, null, "Registration needs an initial access token (Authorization: Bearer ...) or a signed-in developer."));
     }
 
-    private async Task<(Registrant?, IResult?)> AsUserAsync(HttpContext http, IgnisUser? user, bool fromToken)
+    private async Task<(Registrant?, IResult?)> AsUserAsync(IgnisUser user)
     {
-        if (user is null)
-            return (null, Challenge(http, Errors.InvalidToken, "The access token does not belong to an existing user."));
         if (await users.IsInRoleAsync(user, IgnisRoles.Admin)) return (Registrant.Administrator(user.Id), null);
         if (await users.IsInRoleAsync(user, IgnisRoles.Developer)) return (Registrant.Developer(user.Id), null);
-        return (null, Results.Json(new { error = fromToken ? "insufficient_scope" : Errors.AccessDenied, error_description = "Registering clients needs the developer role." },
+        return (null, Results.Json(new { error = Errors.AccessDenied, error_description = "Registering clients needs the developer role." },
             statusCode: StatusCodes.Status403Forbidden));
     }
 
