@@ -108,7 +108,10 @@ public sealed class SqliteFhirStore(FhirDatabase database, WriteGate gate) : IFh
             while (run.Count > 0)
             {
                 using var connection = database.OpenWriter();
-                var tx = connection.BeginTransaction();
+                // Disposed in every case, so the pooled connection never goes back with a transaction open (a failed
+                // COMMIT leaves it open); Dispose rolls back what was not committed, and copes with a transaction
+                // SQLite itself already ended (e.g. on an I/O error).
+                using var tx = connection.BeginTransaction();
                 var store = new ResourceStore(connection, tx);
                 PendingWrite? failed = null;
                 foreach (var write in run)
@@ -127,14 +130,12 @@ public sealed class SqliteFhirStore(FhirDatabase database, WriteGate gate) : IFh
                 if (failed is null)
                 {
                     tx.Commit();
-                    tx.Dispose();
                     Interlocked.Increment(ref _commits);
                     break;
                 }
-                // Rolls back (Dispose also copes with a transaction SQLite itself already ended, e.g. on an I/O error).
-                tx.Dispose();
-                // The writes before the failed one run again, in the same order on the same state; the failed one is
-                // answered with its error and nothing of it remains.
+                // Leaving this iteration disposes tx, which rolls the group's work back. The writes before the failed
+                // one then run again, in the same order on the same state; the failed one is answered with its error
+                // and nothing of it remains.
                 run = [.. run.Where(w => w != failed && w.Failed is null)];
             }
         }
