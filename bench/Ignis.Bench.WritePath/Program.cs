@@ -12,6 +12,8 @@ using Microsoft.Data.Sqlite;
 // Where the time of a transaction write and of a read goes, one thread, in process, on the same
 // generated records the HTTP benchmarks load (so no HTTP, no write gate, no contention):
 //   dotnet run -c Release --project bench/Ignis.Bench.WritePath [RESOURCES] [READS]
+// env: ONLY_GROUP=N runs only the store with N Bundles of 100 per transaction (N < 0: without a savepoint per Bundle),
+//      three times; TEMP_STORE=FILE|MEMORY overrides the writer's temp_store; SHOW_OPTIONS=1 prints SQLite's build options.
 var count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 5_000;
 var reads = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 50_000;
 
