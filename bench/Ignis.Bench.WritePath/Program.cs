@@ -13,7 +13,8 @@ using Microsoft.Data.Sqlite;
 // generated records the HTTP benchmarks load (so no HTTP, no write gate, no contention):
 //   dotnet run -c Release --project bench/Ignis.Bench.WritePath [RESOURCES] [READS]
 // env: ONLY_GROUP=N runs only the store with N Bundles of 100 per transaction (N < 0: without a savepoint per Bundle),
-//      three times; TEMP_STORE=FILE|MEMORY overrides the writer's temp_store; SHOW_OPTIONS=1 prints SQLite's build options.
+//      three times; DROP_INDEXES=ix_a,ix_b drops those indexes after the migration (what an index costs a write);
+//      TEMP_STORE=FILE|MEMORY overrides the writer's temp_store; SHOW_OPTIONS=1 prints SQLite's build options.
 var count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 5_000;
 var reads = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 50_000;
 
@@ -48,6 +49,9 @@ try
         if (Directory.Exists(dir)) Directory.Delete(dir, true);
         var db = new FhirDatabase(Path.Combine(dir, "ignis.db"));
         db.Migrate();
+        if (Environment.GetEnvironmentVariable("DROP_INDEXES") is { Length: > 0 } drop)
+            using (var c = db.OpenWriter())
+                foreach (var ix in drop.Split(',')) c.Execute($"DROP INDEX {ix}");
         if (Environment.GetEnvironmentVariable("SHOW_OPTIONS") == "1")
             using (var c = db.OpenWriter())
                 Console.WriteLine("compile options: " + string.Join(" ", c.Query<string>("PRAGMA compile_options")) + "; temp_store=" + c.ExecuteScalar<long>("PRAGMA temp_store") + " version " + c.ServerVersion);
