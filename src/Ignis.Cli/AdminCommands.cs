@@ -56,8 +56,7 @@ internal sealed class AdminHost : IAsyncDisposable
     public static async Task<AdminHost> OpenAsync(string dataDirectory, string[] settings, CancellationToken ct)
     {
         var app = Build(dataDirectory, settings);
-        var path = app.Services.GetRequiredService<FhirDatabase>().Path;
-        if (!File.Exists(path))
+        if (!app.Services.GetRequiredService<AuthDatabase>().IsPostgres && app.Services.GetRequiredService<FhirDatabase>().Path is var path && !File.Exists(path))
         {
             await app.DisposeAsync();
             throw new CliException(ExitCodes.Usage, $"no Ignis database at {Path.GetFullPath(path)}; pass --data DIR (the server's data folder), or create one with 'ignis db migrate --data DIR'");
@@ -69,7 +68,9 @@ internal sealed class AdminHost : IAsyncDisposable
     /// <summary>Creates or upgrades the FHIR schema and the auth tables; returns (FHIR version found, auth migrations applied).</summary>
     public static async Task<(int From, int Applied)> MigrateAsync(WebApplication app, CancellationToken ct)
     {
-        var from = app.Services.GetRequiredService<FhirDatabase>().Migrate();
+        // PostgreSQL: the nodes migrate under the same lock at start-up.
+        await using var turn = await app.Services.GetRequiredService<AuthDatabase>().LockAsync(ClusterLock.Startup, ct);
+        var from = app.Services.GetRequiredService<IFhirStore>().Migrate();
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AuthDbContext>();
         var pending = (await db.Database.GetPendingMigrationsAsync(ct)).Count();
@@ -91,14 +92,17 @@ internal static class AdminCommands
     public static async Task<int> DbMigrateAsync(CliEnvironment env, string data, string[] settings, bool json, CancellationToken ct)
     {
         await using var app = AdminHost.Build(data, settings);
-        var path = Path.GetFullPath(app.Services.GetRequiredService<FhirDatabase>().Path);
-        var existed = File.Exists(path);
+        var store = app.Services.GetRequiredService<IFhirStore>();
+        var postgres = app.Services.GetRequiredService<AuthDatabase>().IsPostgres;
+        // SQLite: the file; PostgreSQL: the store's description of the database (never the password).
+        var path = postgres ? store.Location : Path.GetFullPath(app.Services.GetRequiredService<FhirDatabase>().Path);
+        var existed = postgres || File.Exists(path);
         var (from, applied) = await AdminHost.MigrateAsync(app, ct);
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         if (json)
-            Output.Json(env.Out, new JsonObject { ["database"] = path, ["created"] = !existed, ["fhirSchemaFrom"] = from, ["fhirSchema"] = FhirDatabase.LatestVersion, ["authMigrationsApplied"] = applied });
+            Output.Json(env.Out, new JsonObject { ["database"] = path, ["created"] = !existed, ["fhirSchemaFrom"] = from, ["fhirSchema"] = store.LatestSchemaVersion, ["authMigrationsApplied"] = applied });
         else
-            env.Out.WriteLine($"{(existed ? "Upgraded" : "Created")} {path}: FHIR schema {from} -> {FhirDatabase.LatestVersion}, {applied} auth migration(s) applied");
+            env.Out.WriteLine($"{(existed ? "Upgraded" : "Created")} {path}: FHIR schema {from} -> {store.LatestSchemaVersion}, {applied} auth migration(s) applied");
         return ExitCodes.Ok;
     }
 
@@ -282,9 +286,10 @@ internal static class AdminCommands
 
     // ---- keys
 
-    public static async Task<int> KeysRotateAsync(CliEnvironment env, string data, string[] settings, int keep, bool json, CancellationToken ct)
+    public static async Task<int> KeysRotateAsync(CliEnvironment env, string data, string[] settings, int keep, TimeSpan? activateAfter, bool json, CancellationToken ct)
     {
         await using var app = AdminHost.Build(data, settings);
+        if (app.Services.GetRequiredService<AuthDatabase>().IsPostgres) return await KeysRotateInDatabaseAsync(env, app, activateAfter, json, ct);
         var ignis = app.Services.GetRequiredService<IOptions<IgnisOptions>>().Value;
         var auth = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
         var directory = Path.GetFullPath(auth.KeyDirectory ?? Path.Combine(ignis.DataDirectory, "keys"));
@@ -299,6 +304,30 @@ internal static class AdminCommands
             env.Out.WriteLine($"New signing key {fresh} in {directory}; {old} is retired (still published and accepted).");
             if (deleted.Count > 0) env.Out.WriteLine($"Deleted older retired keys: {string.Join(", ", deleted)}");
             env.Out.WriteLine("Restart the server (every node) to sign with the new key.");
+        }
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// PostgreSQL: the keys are rows every node reads. The new key is published at once and starts signing after
+    /// <paramref name="activateAfter"/> (default twice Ignis:Auth:KeyRefreshInterval: every node knows it by then);
+    /// no restart is needed.
+    /// </summary>
+    private static async Task<int> KeysRotateInDatabaseAsync(CliEnvironment env, WebApplication app, TimeSpan? activateAfter, bool json, CancellationToken ct)
+    {
+        await AdminHost.MigrateAsync(app, ct);
+        var auth = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
+        var (old, fresh, activates, deleted) = await app.Services.GetRequiredService<KeyRing>().RotateAsync(activateAfter ?? auth.KeyRefreshInterval * 2, ct);
+        if (json)
+            Output.Json(env.Out, new JsonObject
+            {
+                ["retiredKeyId"] = old, ["newKeyId"] = fresh, ["activatesAt"] = activates.ToString("O", CultureInfo.InvariantCulture),
+                ["deleted"] = new JsonArray([.. deleted.Select(d => (JsonNode?)d)]),
+            });
+        else
+        {
+            env.Out.WriteLine($"New signing key {fresh}, published now, signing from {activates.ToString("u", CultureInfo.InvariantCulture)}; {old} stays published until the tokens it signed have expired.");
+            if (deleted.Count > 0) env.Out.WriteLine($"Deleted keys no token needs any more: {string.Join(", ", deleted)}");
         }
         return ExitCodes.Ok;
     }

@@ -180,8 +180,9 @@ public static class CliApp
 
         var keys = new Command("keys", "The server's token signing keys") { data, setting };
         var keep = new Option<int>("--keep") { Description = "How many retired keys to keep published", DefaultValueFactory = _ => 1 };
-        var rotate = new Command("rotate", "Make a new signing key; the old one stays published and accepted") { keep };
-        rotate.SetAction((r, ct) => AdminCommands.KeysRotateAsync(env, r.GetValue(data)!, r.GetValue(setting) ?? [], r.GetValue(keep), r.GetValue(json), ct));
+        var activateAfter = new Option<TimeSpan?>("--activate-after") { Description = "PostgreSQL: when the new key starts signing (default twice Ignis:Auth:KeyRefreshInterval)" };
+        var rotate = new Command("rotate", "Make a new signing key; the old one stays published and accepted") { keep, activateAfter };
+        rotate.SetAction((r, ct) => AdminCommands.KeysRotateAsync(env, r.GetValue(data)!, r.GetValue(setting) ?? [], r.GetValue(keep), r.GetValue(activateAfter), r.GetValue(json), ct));
         keys.Subcommands.Add(rotate);
         root.Subcommands.Add(keys);
 

@@ -37,6 +37,12 @@ public sealed class AuthOptions
     /// <summary>Where the signing and encryption keys live; default {DataDirectory}/keys.</summary>
     public string? KeyDirectory { get; set; }
 
+    /// <summary>
+    /// PostgreSQL: how often each node re-reads the signing keys in case it missed a notification; a rotation's new
+    /// key starts signing twice this long after <c>ignis keys rotate</c> by default, when every node knows it.
+    /// </summary>
+    public TimeSpan KeyRefreshInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Sent as need_patient_banner in token responses with a patient context.</summary>
     public bool NeedPatientBanner { get; set; } = true;
 

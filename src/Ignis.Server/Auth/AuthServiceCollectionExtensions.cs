@@ -36,15 +36,7 @@ public static partial class AuthServiceCollectionExtensions
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
         builder.Logging.AddFilter("OpenIddict", LogLevel.Warning);
 
-        // Pooled: every OAuth request uses a context (OpenIddict, Identity); creating one each time cost ~7 % of a
-        // backend-services token request's CPU.
-        services.AddDbContextPool<AuthDbContext>((sp, o) =>
-        {
-            var path = sp.GetRequiredService<FhirDatabase>().Path;
-            o.UseSqlite($"Data Source={path};Default Timeout=30;Pooling=True");
-            o.AddInterceptors(ConnectionSettings);
-            o.UseOpenIddict();
-        });
+        builder.AddAuthDatabase();
         services.AddDataProtection().SetApplicationName("Ignis").PersistKeysToDbContext<AuthDbContext>();
 
         services.AddIdentity<IgnisUser, IdentityRole>(o =>
@@ -131,20 +123,22 @@ public static partial class AuthServiceCollectionExtensions
                 o.UseAspNetCore();
                 o.EnableTokenEntryValidation();
             });
+        services.AddSingleton<KeyRing>();
+        services.AddSingleton<IOptionsChangeTokenSource<OpenIddictServerOptions>, ServerKeysChangeTokenSource>();
+        services.AddSingleton<IOptionsChangeTokenSource<OpenIddict.Validation.OpenIddictValidationOptions>, ValidationKeysChangeTokenSource>();
         services.Replace(ServiceDescriptor.Scoped<IOpenIddictServerDispatcher, IndexedServerDispatcher>());
         services.AddOptions<OpenIddictServerOptions>()
-            .Configure<IOptions<IgnisOptions>, IOptions<AuthOptions>>((o, ignis, auth) =>
+            .Configure<IOptions<IgnisOptions>, IOptions<AuthOptions>, KeyRing>((o, ignis, auth, ring) =>
             {
-                var keys = SigningKeys.LoadOrCreate(auth.Value.KeyDirectory ?? Path.Combine(ignis.Value.DataDirectory, "keys"));
+                var keys = ring.Current;
                 o.SigningCredentials.Add(new SigningCredentials(keys.Signing, SecurityAlgorithms.RsaSha256));
                 // For codes and refresh tokens only; SmartServerHandlers.ProtectInternalTokens picks the key per token type.
                 o.SigningCredentials.Add(new SigningCredentials(keys.InternalSigning, SecurityAlgorithms.HmacSha256));
                 // The RSA key stays first: it signs id tokens (and access tokens unless ES256 is chosen, see AccessTokenSigning).
-                if (auth.Value.AccessTokenSigningAlgorithm == SecurityAlgorithms.EcdsaSha256)
-                    o.SigningCredentials.Add(new SigningCredentials(
-                        SigningKeys.LoadOrCreateEc(auth.Value.KeyDirectory ?? Path.Combine(ignis.Value.DataDirectory, "keys")), SecurityAlgorithms.EcdsaSha256));
-                // Retired keys (ignis keys rotate) stay published and accepted until they are deleted.
-                foreach (var retired in keys.Retired) o.SigningCredentials.Add(new SigningCredentials(retired, SecurityAlgorithms.RsaSha256));
+                if (keys.Ec is { } ec) o.SigningCredentials.Add(new SigningCredentials(ec, SecurityAlgorithms.EcdsaSha256));
+                // Retired keys (ignis keys rotate) stay published and accepted until they are deleted (files) or the
+                // tokens they signed have expired (PostgreSQL); on PostgreSQL the next key of a rotation is published early.
+                foreach (var other in keys.Published) o.SigningCredentials.Add(new SigningCredentials(other, SecurityAlgorithms.RsaSha256));
                 o.EncryptionCredentials.Add(new EncryptingCredentials(keys.Encryption, SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512));
                 o.AccessTokenLifetime = auth.Value.AccessTokenLifetime;
                 o.RefreshTokenLifetime = auth.Value.OfflineRefreshTokenLifetime;
@@ -164,6 +158,8 @@ public static partial class AuthServiceCollectionExtensions
         services.AddSingleton<SmartDiscovery>();
         services.AddSingleton<ICapabilityContributor>(sp => sp.GetRequiredService<SmartDiscovery>());
         services.AddHostedService<TokenPruning>();
+        services.AddSingleton<ClusterSignals>();
+        services.AddHostedService(sp => sp.GetRequiredService<ClusterSignals>());
         builder.AddIgnisClientAssertions();
         builder.AddIgnisMtls();
         External.ExternalIdentityServiceCollectionExtensions.AddIgnisExternalIdentities(builder);
@@ -178,8 +174,6 @@ public static partial class AuthServiceCollectionExtensions
         });
         return builder;
     }
-
-    private static readonly AuthConnectionSettings ConnectionSettings = new();
 
     /// <summary>Reads the form (ASP.NET Core keeps it for OpenIddict); a form it cannot read is left to OpenIddict to refuse.</summary>
     private static async Task<bool> IsClientCredentialsAsync(HttpRequest request)
@@ -256,12 +250,19 @@ public static partial class AuthServiceCollectionExtensions
         using var scope = app.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<AuthDbContext>();
         var logger = scope.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Ignis.Startup");
-        var pending = (await db.Database.GetPendingMigrationsAsync()).ToList();
+        // Asking a new PostgreSQL database for its applied migrations logs an error (no history table yet): look first.
+        var pending = await scope.ServiceProvider.GetRequiredService<AuthDatabase>().HasMigrationHistoryAsync()
+            ? (await db.Database.GetPendingMigrationsAsync()).ToList()
+            : db.Database.GetMigrations().ToList();
         if (pending.Count > 0)
         {
             await db.Database.MigrateAsync();
             LogAuthMigrated(logger, pending.Count);
         }
+        // While start-up holds the cluster lock (PostgreSQL): the first node makes the signing keys and the Data
+        // Protection key, the others read them, rather than each making its own.
+        _ = scope.ServiceProvider.GetRequiredService<KeyRing>().Current;
+        scope.ServiceProvider.GetRequiredService<IDataProtectionProvider>().CreateProtector("Ignis.Startup").Protect([0]);
         if (seedDemo && !await db.Users.AnyAsync() && !await db.Set<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication>().AnyAsync())
         {
             await DemoAuthData.SeedAsync(scope.ServiceProvider);

@@ -84,9 +84,12 @@ public sealed class SigningKeys
             () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))).Trim());
         if (aes.Length != 32)
             throw new InvalidOperationException($"{Path.Combine(directory, AesFile)} must hold a base64 AES-256 key (32 bytes); delete it to have a new one made.");
-        var hmac = HKDF.DeriveKey(HashAlgorithmName.SHA256, aes, 32, info: System.Text.Encoding.ASCII.GetBytes("Ignis internal token signing"));
-        return new SigningKeys(signing, retired, new SymmetricSecurityKey(aes), new SymmetricSecurityKey(hmac) { KeyId = "ignis-internal" });
+        return new SigningKeys(signing, retired, new SymmetricSecurityKey(aes), InternalKey(aes));
     }
+
+    /// <summary>The HMAC key for codes and refresh tokens, derived from the AES key (see <see cref="InternalSigning"/>).</summary>
+    internal static SymmetricSecurityKey InternalKey(byte[] aes) =>
+        new(HKDF.DeriveKey(HashAlgorithmName.SHA256, aes, 32, info: System.Text.Encoding.ASCII.GetBytes("Ignis internal token signing"))) { KeyId = "ignis-internal" };
 
     /// <summary>The EC P-256 key that signs access tokens when ES256 is configured, made on first use like the others.</summary>
     public static ECDsaSecurityKey LoadOrCreateEc(string directory)
@@ -98,16 +101,21 @@ public sealed class SigningKeys
             using var fresh = ECDsa.Create(ECCurve.NamedCurves.nistP256);
             return fresh.ExportPkcs8PrivateKeyPem();
         }));
-        var p = ec.ExportParameters(false);
-        if (p.Curve.Oid.FriendlyName is not ("nistP256" or "ECDSA_P256"))
+        if (ec.ExportParameters(false).Curve.Oid.FriendlyName is not ("nistP256" or "ECDSA_P256"))
             throw new InvalidOperationException($"{Path.Combine(directory, EcFile)} must hold a P-256 key; delete it to have a new one made.");
-        // RFC 7638 thumbprint: crv, kty, x, y in that order.
+        return new ECDsaSecurityKey(ec) { KeyId = KeyIdOf(ec) };
+    }
+
+    /// <summary>The RFC 7638 thumbprint of a P-256 public key: crv, kty, x, y in that order.</summary>
+    internal static string KeyIdOf(ECDsa ec)
+    {
+        var p = ec.ExportParameters(false);
         var json = $"{{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"{Base64UrlEncoder.Encode(p.Q.X)}\",\"y\":\"{Base64UrlEncoder.Encode(p.Q.Y)}\"}}";
-        return new ECDsaSecurityKey(ec) { KeyId = Base64UrlEncoder.Encode(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(json))) };
+        return Base64UrlEncoder.Encode(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(json)));
     }
 
     /// <summary>A stable key id: the RFC 7638 thumbprint of the public key.</summary>
-    private static string KeyIdOf(RSA rsa)
+    internal static string KeyIdOf(RSA rsa)
     {
         var p = rsa.ExportParameters(false);
         var json = $"{{\"e\":\"{Base64UrlEncoder.Encode(p.Exponent)}\",\"kty\":\"RSA\",\"n\":\"{Base64UrlEncoder.Encode(p.Modulus)}\"}}";

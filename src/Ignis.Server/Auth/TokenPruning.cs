@@ -7,9 +7,11 @@ namespace Ignis.Server.Auth;
 /// Deletes expired, redeemed and revoked tokens, authorizations without tokens, and old launch ids, once per
 /// <see cref="AuthOptions.PruneInterval"/>; rows younger than <see cref="AuthOptions.PruneRetention"/> stay
 /// (reuse detection needs redeemed refresh tokens for a while). Every issued token is a row, so without this
-/// the tables grow with every request.
+/// the tables grow with every request. On PostgreSQL one node at a time prunes (an advisory lock); the others skip
+/// the round.
 /// </summary>
-public sealed partial class TokenPruning(IServiceScopeFactory scopes, IOptions<AuthOptions> options, TimeProvider clock, ILogger<TokenPruning> logger)
+public sealed partial class TokenPruning(
+    IServiceScopeFactory scopes, Ignis.Server.Data.AuthDatabase database, IOptions<AuthOptions> options, TimeProvider clock, ILogger<TokenPruning> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -31,11 +33,14 @@ public sealed partial class TokenPruning(IServiceScopeFactory scopes, IOptions<A
 
     public async Task PruneOnceAsync(CancellationToken ct)
     {
+        await using var turn = await database.TryLockAsync(Ignis.Server.Data.ClusterLock.TokenPruning, ct);
+        if (turn is null) return;
         using var scope = scopes.CreateScope();
         var threshold = clock.GetUtcNow() - options.Value.PruneRetention;
         var tokens = await scope.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>().PruneAsync(threshold, ct);
         var authorizations = await scope.ServiceProvider.GetRequiredService<IOpenIddictAuthorizationManager>().PruneAsync(threshold, ct);
         var launches = await scope.ServiceProvider.GetRequiredService<LaunchService>().PruneAsync(threshold.UtcDateTime, ct);
+        await scope.ServiceProvider.GetRequiredService<Clients.PasswordGrantLimiter>().PruneAsync(ct);
         if (tokens + authorizations + launches > 0) LogPruned(logger, tokens, authorizations, launches);
     }
 

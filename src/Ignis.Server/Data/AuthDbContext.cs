@@ -8,11 +8,16 @@ namespace Ignis.Server.Data;
 /// <summary>
 /// The authorization server's tables (Identity, OpenIddict, DataProtection keys, launches, sessions) in the
 /// same database file as the FHIR store. The FHIR tables belong to Ignis.Fhir's own SQL migrations; these
-/// tables are created and upgraded by the EF Core migrations in Data/Migrations.
+/// tables are created and upgraded by the EF Core migrations in Data/Migrations (SQLite) and, on PostgreSQL, by
+/// those of <see cref="PostgresAuthDbContext"/> in Data/Migrations/Postgres.
 /// </summary>
-public sealed class AuthDbContext(DbContextOptions<AuthDbContext> options)
-    : IdentityDbContext<IgnisUser>(options), IDataProtectionKeyContext
+public class AuthDbContext : IdentityDbContext<IgnisUser>, IDataProtectionKeyContext
 {
+    public AuthDbContext(DbContextOptions<AuthDbContext> options) : base(options) { }
+
+    /// <summary>For the provider-specific subclasses, each with its own migrations.</summary>
+    protected AuthDbContext(DbContextOptions options) : base(options) { }
+
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<LaunchContext> Launches => Set<LaunchContext>();
     public DbSet<UserSession> Sessions => Set<UserSession>();
@@ -42,7 +47,21 @@ public sealed class AuthDbContext(DbContextOptions<AuthDbContext> options)
             e.HasIndex(s => s.UserId);
         });
         builder.ApplyConfiguration(new Auth.ClientAuthentication.UsedClientAssertionConfiguration());
+        ClusterModel.Configure(builder);
     }
+}
+
+/// <summary>
+/// The same model on PostgreSQL. EF Core keeps one migration set per context type ("Migrations with multiple
+/// providers" in the EF Core docs); SQLite databases in the field keep upgrading through AuthDbContext's.
+/// </summary>
+public sealed class PostgresAuthDbContext(DbContextOptions<PostgresAuthDbContext> options) : AuthDbContext(options);
+
+/// <summary>Lets dotnet-ef build the PostgreSQL model without a server (migrations are made offline).</summary>
+internal sealed class PostgresAuthDbContextDesignFactory : IDesignTimeDbContextFactory<PostgresAuthDbContext>
+{
+    public PostgresAuthDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<PostgresAuthDbContext>().UseNpgsql("Host=localhost;Database=ignis_design").UseOpenIddict().Options);
 }
 
 /// <summary>Lets dotnet-ef build the model without starting the server.</summary>

@@ -63,6 +63,8 @@ public sealed class UserVersioning(TimeProvider clock) : SaveChangesInterceptor
                 && e.Entity is IgnisUser or IdentityUserRole<string> or IdentityRole))
             return;
         var now = clock.GetUtcNow().UtcDateTime;
+        // Whole microseconds: PostgreSQL keeps no finer time, and a user read back must show the dates it was given.
+        now = new DateTime(now.Ticks - now.Ticks % 10, DateTimeKind.Utc);
         var touchedUsers = new HashSet<string>(StringComparer.Ordinal);
         var touchedRoles = new HashSet<string>(StringComparer.Ordinal);
 

@@ -72,7 +72,7 @@ public static class FhirAuthentication
             throw new UnauthorizedException("invalid_token", "The access token was issued for another audience.");
 
         var access = ToAccessContext(principal);
-        cache.Add(key, access, principal.GetExpirationDate());
+        cache.Add(key, access, principal.GetExpirationDate(), principal.GetTokenId());
         return access;
     }
 
@@ -105,13 +105,23 @@ public static class FhirAuthentication
 /// <summary>
 /// Tokens validated in the last second, by a hash of the token and the FHIR base it was checked for. Full
 /// validation (signature, and the token table for revocation) costs far more than a FHIR read; revocation,
-/// refresh and "sign out everywhere" still reach every request within a second, as the issue allows.
+/// refresh and "sign out everywhere" still reach every request within a second, as the issue allows. On PostgreSQL
+/// a node also forgets a token at once when the database notifies that it stopped being valid (Auth/ClusterSignals).
 /// </summary>
 public sealed class ValidatedTokenCache(TimeProvider time)
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(1);
     private const int MaxEntries = 10_000;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (AccessContext Access, DateTimeOffset Until)> _entries = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (AccessContext Access, DateTimeOffset Until, string? TokenId)> _entries = new(StringComparer.Ordinal);
+
+    /// <summary>Forgets the entries of token entry <paramref name="tokenId"/> (it was revoked or deleted).</summary>
+    public void Evict(string tokenId)
+    {
+        foreach (var (key, entry) in _entries)
+            if (string.Equals(entry.TokenId, tokenId, StringComparison.Ordinal)) _entries.TryRemove(key, out _);
+    }
+
+    public void Clear() => _entries.Clear();
 
     public static string Key(string header, string audience) =>
         Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(audience + " " + header)));
@@ -129,12 +139,12 @@ public sealed class ValidatedTokenCache(TimeProvider time)
         return true;
     }
 
-    public void Add(string key, AccessContext access, DateTimeOffset? expires)
+    public void Add(string key, AccessContext access, DateTimeOffset? expires, string? tokenId = null)
     {
         var until = time.GetUtcNow() + Lifetime;
         if (expires is { } e && e < until) until = e;
         if (_entries.Count >= MaxEntries) _entries.Clear(); // bounded: a burst of distinct tokens only costs re-validation
-        _entries[key] = (access, until);
+        _entries[key] = (access, until, tokenId);
     }
 }
 

@@ -17,7 +17,9 @@ public static partial class HostingExtensions
     {
         builder.Services.AddOptions<IgnisOptions>().Bind(builder.Configuration.GetSection(IgnisOptions.Section))
             .Validate(o => o.Fhir.MaxBodyBytes > 0, "Ignis:Fhir:MaxBodyBytes must be a positive number of bytes.")
-            .Validate(o => o.Storage.Provider is "sqlite", "Ignis:Storage:Provider must be 'sqlite'.")
+            .Validate(o => Ignis.Server.Data.AuthDatabase.ParseProvider(o.Storage.Provider) is not null, "Ignis:Storage:Provider must be 'sqlite' or 'postgres'.")
+            .Validate(o => Ignis.Server.Data.AuthDatabase.ParseProvider(o.Storage.Provider) != Ignis.Server.Data.StorageProvider.Postgres || !string.IsNullOrWhiteSpace(o.Storage.ConnectionString),
+                "Ignis:Storage:ConnectionString must be set with Ignis:Storage:Provider=postgres, e.g. Host=db.example.org;Database=ignis;Username=ignis;Password=...")
             .ValidateOnStart();
         // The insecure (loopback http) and secure (https) interfaces, unless --urls or ASPNETCORE_URLS say otherwise.
         builder.AddIgnisInterfaces();
@@ -66,6 +68,8 @@ public static partial class HostingExtensions
     /// <summary>Creates or upgrades the database, then seeds the demo data when asked and the database is empty.</summary>
     public static WebApplication InitializeIgnis(this WebApplication app)
     {
+        // On PostgreSQL nodes that start together take turns: one migrates and seeds, the others then find it done.
+        using var startup = app.Services.GetRequiredService<Ignis.Server.Data.AuthDatabase>().LockStartup();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Ignis.Startup");
         var store = app.Services.GetRequiredService<IFhirStore>();
         var from = store.Migrate();

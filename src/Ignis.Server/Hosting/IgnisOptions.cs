@@ -34,9 +34,9 @@ public sealed class FhirOptions
 
 public sealed class StorageOptions
 {
-    /// <summary>sqlite (default).</summary>
+    /// <summary>sqlite (default, one node) or postgres (one database for any number of nodes).</summary>
     public string Provider { get; set; } = "sqlite";
 
-    /// <summary>For sqlite: the database file; default {DataDirectory}/ignis.db.</summary>
+    /// <summary>For sqlite: the database file; default {DataDirectory}/ignis.db. For postgres: the Npgsql connection string.</summary>
     public string? ConnectionString { get; set; }
 }

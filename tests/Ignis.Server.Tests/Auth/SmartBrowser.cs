@@ -18,10 +18,11 @@ public sealed partial class SmartBrowser : IDisposable
 {
     private readonly HttpClient _http;
 
-    public SmartBrowser(IgnisServer server)
+    /// <param name="cookies">Shared with another browser to act as one browser in front of several nodes.</param>
+    public SmartBrowser(IgnisServer server, CookieContainer? cookies = null)
     {
         Server = server;
-        _http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false })
+        _http = new HttpClient(new HttpClientHandler { CookieContainer = cookies ?? new CookieContainer(), AllowAutoRedirect = false })
         {
             BaseAddress = server.Origin,
             Timeout = TimeSpan.FromSeconds(60),

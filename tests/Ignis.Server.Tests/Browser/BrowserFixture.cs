@@ -74,21 +74,23 @@ public sealed class BrowserFixture : IAsyncLifetime
         return chrome;
     }
 
-    private void StartCallbackListener()
+    private void StartCallbackListener() => RedirectUri = StartAppCallback(_callback);
+
+    /// <summary>Serves a SMART app's redirect_uri ("Back in the app.") on a free loopback port; returns the redirect_uri.</summary>
+    internal static string StartAppCallback(HttpListener listener)
     {
         var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();
         var port = ((IPEndPoint)probe.LocalEndpoint).Port;
         probe.Stop();
-        RedirectUri = $"http://127.0.0.1:{port}/callback";
-        _callback.Prefixes.Add($"http://127.0.0.1:{port}/");
-        _callback.Start();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
         _ = Task.Run(async () =>
         {
-            while (_callback.IsListening)
+            while (listener.IsListening)
             {
                 HttpListenerContext context;
-                try { context = await _callback.GetContextAsync(); }
+                try { context = await listener.GetContextAsync(); }
                 catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException) { return; }
                 var body = "<!doctype html><title>app</title><p>Back in the app.</p>"u8.ToArray();
                 context.Response.ContentType = "text/html";
@@ -97,6 +99,7 @@ public sealed class BrowserFixture : IAsyncLifetime
                 context.Response.Close();
             }
         });
+        return $"http://127.0.0.1:{port}/callback";
     }
 
     /// <summary>Forgets every cookie, so each test signs in from scratch.</summary>

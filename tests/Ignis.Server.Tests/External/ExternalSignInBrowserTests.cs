@@ -30,23 +30,7 @@ public sealed class ExternalBrowserFixture : ExternalIdentityFixture
         var driver = Task.Run(() => BrowserFixture.LaunchChromium(out _profile));
         await base.InitializeAsync();
         Driver = await driver;
-        var port = ExternalIdp.FreePort();
-        RedirectUri = $"http://127.0.0.1:{port}/callback";
-        _app.Prefixes.Add($"http://127.0.0.1:{port}/");
-        _app.Start();
-        _ = Task.Run(async () =>
-        {
-            while (_app.IsListening)
-            {
-                HttpListenerContext context;
-                try { context = await _app.GetContextAsync(); }
-                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException) { return; }
-                var body = "<!doctype html><title>app</title><p>Back in the app.</p>"u8.ToArray();
-                context.Response.ContentType = "text/html";
-                await context.Response.OutputStream.WriteAsync(body);
-                context.Response.Close();
-            }
-        });
+        RedirectUri = BrowserFixture.StartAppCallback(_app);
     }
 
     public void WaitFor(Func<bool> condition, string what)

@@ -8,7 +8,8 @@ using Microsoft.AspNetCore.Builder;
 namespace Ignis.Server.Tests.Infrastructure;
 
 /// <summary>
-/// A real Ignis server: Kestrel on a free loopback port, a fresh SQLite file in a temp directory.
+/// A real Ignis server: Kestrel on a free loopback port, a fresh SQLite file in a temp directory, or with
+/// IGNIS_TEST_STORAGE=postgres a fresh PostgreSQL database (<see cref="TestPostgres"/>).
 /// Tests talk to it over real sockets with a plain HttpClient.
 /// </summary>
 public sealed class IgnisServer : IAsyncDisposable
@@ -16,11 +17,13 @@ public sealed class IgnisServer : IAsyncDisposable
     private readonly WebApplication _app;
 
     private readonly bool _ownsData;
+    private readonly string? _database;
 
-    private IgnisServer(WebApplication app, string dataDir, Uri origin, Uri? secureOrigin, bool ownsData = true)
+    private IgnisServer(WebApplication app, string dataDir, Uri origin, Uri? secureOrigin, bool ownsData = true, string? database = null)
     {
         _app = app;
         _ownsData = ownsData;
+        _database = database;
         DataDirectory = dataDir;
         Origin = origin;
         SecureOrigin = secureOrigin;
@@ -50,12 +53,20 @@ public sealed class IgnisServer : IAsyncDisposable
     /// <summary>A server on an existing data folder, which it leaves in place when disposed unless it owns it (restart tests).</summary>
     public static async Task<IgnisServer> StartInAsync(string dataDir, bool ownsData, params string[] extraArgs)
     {
+        // IGNIS_TEST_STORAGE=postgres: each data folder gets its own database (a restart on the folder finds it again),
+        // unless the test chose the storage itself.
+        string? database = null;
+        if (TestPostgres.IsDefaultStorage && !extraArgs.Any(a => a.Contains("Ignis:Storage:", StringComparison.Ordinal)))
+        {
+            database = await TestPostgres.DatabaseForAsync(dataDir);
+            extraArgs = [.. TestPostgres.Arguments(database), .. extraArgs];
+        }
         var app = IgnisApp.Build(["--urls", "http://127.0.0.1:0", "--data", dataDir, "--Logging:LogLevel:Default=Warning", .. extraArgs]);
         await app.StartAsync();
         var addresses = app.Urls.Select(u => new Uri(u.Replace("0.0.0.0", "127.0.0.1"))).ToList();
         var secure = addresses.FirstOrDefault(u => u.Scheme == Uri.UriSchemeHttps);
         var origin = addresses.FirstOrDefault(u => u.Scheme == Uri.UriSchemeHttp) ?? secure!;
-        return new IgnisServer(app, dataDir, origin, secure, ownsData);
+        return new IgnisServer(app, dataDir, origin, secure, ownsData, database);
     }
 
     /// <summary>Both interfaces on free loopback ports: plain http (<see cref="Origin"/>) and https (<see cref="SecureOrigin"/>).</summary>
@@ -68,13 +79,23 @@ public sealed class IgnisServer : IAsyncDisposable
 
     public const string BothInterfaces = "http://127.0.0.1:0;https://127.0.0.1:0";
 
+    private bool _view;
+
+    /// <summary>
+    /// The same node as reached through <paramref name="origin"/> (a load balancer in front of several nodes): tests
+    /// address requests to the balancer and arrange state through this node's services. Disposing it leaves the node running.
+    /// </summary>
+    public static IgnisServer Through(IgnisServer node, Uri origin) => new(node._app, node.DataDirectory, origin, null, ownsData: false) { _view = true };
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
+        if (_view) return;
         await _app.StopAsync();
         await _app.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         if (!_ownsData) return;
+        if (_database is not null) await TestPostgres.DropDatabaseAsync(_database);
         try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

@@ -14,7 +14,8 @@ public sealed class ScimMigrationTests
     [Fact]
     public async Task Users_and_roles_from_before_the_migration_are_active_and_versioned_after_it()
     {
-        await using var server = await IgnisServer.StartAsync();
+        // The SQLite migrations' upgrade path (databases in the field); PostgreSQL started with the Scim columns.
+        await using var server = await IgnisServer.StartAsync("--Ignis:Storage:Provider=sqlite");
         using var scope = server.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<AuthDbContext>();
         var migrator = db.GetInfrastructure().GetRequiredService<IMigrator>();

@@ -35,7 +35,7 @@ public sealed class UsedClientAssertion
 /// Expired rows are deleted every <see cref="ClientAssertionOptions.ReplayPruneInterval"/>.
 /// </summary>
 public sealed partial class AssertionReplayCache(
-    IServiceScopeFactory scopes, AuthWriteBatcher writer, IOptions<ClientAssertionOptions> options, TimeProvider clock, ILogger<AssertionReplayCache> logger)
+    IServiceScopeFactory scopes, AuthDatabase database, AuthWriteBatcher writer, IOptions<ClientAssertionOptions> options, TimeProvider clock, ILogger<AssertionReplayCache> logger)
     : BackgroundService
 {
     private const int MaxRemembered = 100_000;
@@ -99,6 +99,8 @@ public sealed partial class AssertionReplayCache(
         var db = scope.ServiceProvider.GetRequiredService<AuthDbContext>();
         var now = clock.GetUtcNow().ToUnixTimeSeconds();
         ForgetExpired(now);
+        await using var turn = await database.TryLockAsync(ClusterLock.AssertionPruning, ct);
+        if (turn is null) return 0; // another node is deleting them
         return await db.Set<UsedClientAssertion>().Where(u => u.ExpiresAt <= now).ExecuteDeleteAsync(ct);
     }
 

@@ -1,7 +1,6 @@
 using System.Data.Common;
 using System.Threading.Channels;
 using Ignis.Server.Data;
-using Microsoft.EntityFrameworkCore;
 
 namespace Ignis.Server.Auth.ClientAuthentication;
 
@@ -17,10 +16,10 @@ public sealed record TokenRow(string Id, string? ApplicationId, string? Subject,
 /// queue for it (and, finding it taken, sleep in busy_timeout steps of 1-100 ms), and each commit pays its own
 /// WAL append (with synchronous=FULL a disk flush, ~2 ms here). Concurrent requests instead hand their rows to
 /// one writer thread, which commits whatever has queued up in one transaction and then answers each request,
-/// only after its rows are committed. Rows are written with the same statements on every node; the primary
-/// keys arbitrate.
+/// only after its rows are committed. Rows are written with the same statements on every node and on both
+/// providers; the primary keys arbitrate.
 /// </summary>
-public sealed partial class AuthWriteBatcher(IServiceScopeFactory scopes, ILogger<AuthWriteBatcher> logger) : IHostedService, IDisposable
+public sealed partial class AuthWriteBatcher(AuthDatabase database, ILogger<AuthWriteBatcher> logger) : IHostedService, IDisposable
 {
     private const int MaxBatch = 512;
 
@@ -35,7 +34,6 @@ public sealed partial class AuthWriteBatcher(IServiceScopeFactory scopes, ILogge
 
     private readonly Channel<Work> _queue = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
     private Thread? _thread;
-    private string? _connectionString;
 
     private abstract record Work
     {
@@ -69,8 +67,6 @@ public sealed partial class AuthWriteBatcher(IServiceScopeFactory scopes, ILogge
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        using (var scope = scopes.CreateScope())
-            _connectionString = scope.ServiceProvider.GetRequiredService<AuthDbContext>().Database.GetConnectionString();
         // Writes block (SQLite), so they get a thread of their own rather than a pool thread.
         _thread = new Thread(Run) { IsBackground = true, Name = "ignis-auth-writer" };
         _thread.Start();
@@ -95,7 +91,7 @@ public sealed partial class AuthWriteBatcher(IServiceScopeFactory scopes, ILogge
             while (batch.Count < MaxBatch && reader.TryRead(out var work)) batch.Add(work);
             try
             {
-                connection ??= Open();
+                connection ??= database.Open();
                 var results = new bool[batch.Count];
                 var errors = Commit(connection, batch, results);
                 for (var i = 0; i < batch.Count; i++)
@@ -115,23 +111,39 @@ public sealed partial class AuthWriteBatcher(IServiceScopeFactory scopes, ILogge
         connection?.Dispose();
     }
 
-    private DbConnection Open()
+    /// <summary>
+    /// One transaction for the batch. On SQLite a statement that fails (a constraint) fails only its own request:
+    /// SQLite rolls back that statement and the transaction goes on. PostgreSQL aborts the whole transaction
+    /// instead: the batch is then rolled back and committed again one request at a time.
+    /// </summary>
+    private Exception?[] Commit(DbConnection connection, List<Work> batch, bool[] results)
     {
-        var connection = new Microsoft.Data.Sqlite.SqliteConnection(_connectionString);
-        connection.Open();
-        using var pragma = connection.CreateCommand();
-        // The auth tables' settings (Data/AuthConnectionSettings.cs: synchronous=NORMAL, busy_timeout), and
-        // foreign_keys as EF Core sets it: a token row of a client deleted meanwhile is refused, not left dangling.
-        pragma.CommandText = "PRAGMA busy_timeout=30000; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;";
-        pragma.ExecuteNonQuery();
-        return connection;
+        if (!database.IsPostgres) return CommitTogether(connection, batch, results, statementsFailAlone: true);
+        try
+        {
+            return CommitTogether(connection, batch, results, statementsFailAlone: false);
+        }
+        catch (DbException e) when (AuthDatabase.IsConstraintViolation(e) && batch.Count > 1)
+        {
+        }
+        var errors = new Exception?[batch.Count];
+        var one = new bool[1];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            try
+            {
+                CommitTogether(connection, [batch[i]], one, statementsFailAlone: false);
+                results[i] = one[0];
+            }
+            catch (DbException e) when (AuthDatabase.IsConstraintViolation(e))
+            {
+                errors[i] = e;
+            }
+        }
+        return errors;
     }
 
-    /// <summary>
-    /// One transaction for the batch. A statement that fails (a constraint) fails only its own request: SQLite
-    /// rolls back that statement and the transaction goes on.
-    /// </summary>
-    private static Exception?[] Commit(DbConnection connection, List<Work> batch, bool[] results)
+    private static Exception?[] CommitTogether(DbConnection connection, List<Work> batch, bool[] results, bool statementsFailAlone)
     {
         var errors = new Exception?[batch.Count];
         using var transaction = connection.BeginTransaction();
@@ -143,7 +155,7 @@ public sealed partial class AuthWriteBatcher(IServiceScopeFactory scopes, ILogge
             {
                 results[i] = Execute(batch[i], jti, token);
             }
-            catch (Microsoft.Data.Sqlite.SqliteException e) when (e.SqliteErrorCode == 19) // SQLITE_CONSTRAINT
+            catch (DbException e) when (statementsFailAlone && AuthDatabase.IsConstraintViolation(e))
             {
                 errors[i] = e;
             }

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using Ignis.Server.Data;
 using Microsoft.AspNetCore;
-using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using OpenIddict.Core;
@@ -18,13 +16,12 @@ namespace Ignis.Server.Auth.ClientAuthentication;
 /// at once, on every node. Only client_credentials requests use it: they only read the application, so sharing
 /// one loaded instance between them is safe; every other request gets OpenIddict's per-request cache unchanged.
 /// </summary>
-public sealed class BackendClientCache(IServiceScopeFactory scopes)
+public sealed class BackendClientCache(AuthDatabase database)
 {
     private const int MaxClients = 10_000;
     private const string TokenQuery = "SELECT \"ConcurrencyToken\" FROM \"OpenIddictApplications\" WHERE \"ClientId\" = @id";
 
     private readonly ConcurrentDictionary<string, OpenIddictEntityFrameworkCoreApplication> _clients = new(StringComparer.Ordinal);
-    private string? _connectionString;
 
     public async ValueTask<OpenIddictEntityFrameworkCoreApplication?> FindAsync(
         string clientId, Func<ValueTask<OpenIddictEntityFrameworkCoreApplication?>> load, CancellationToken ct)
@@ -50,22 +47,17 @@ public sealed class BackendClientCache(IServiceScopeFactory scopes)
     /// <summary>The row's concurrency token ("" when it has none), or null when no client has this id.</summary>
     private async ValueTask<string?> ConcurrencyTokenAsync(string clientId, CancellationToken ct)
     {
-        _connectionString ??= ConnectionString();
-        await using var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(ct);
+        await using var connection = await database.OpenAsync(ct);
         await using var command = connection.CreateCommand();
         command.CommandText = TokenQuery;
-        command.Parameters.AddWithValue("@id", clientId);
+        var id = command.CreateParameter();
+        id.ParameterName = "@id";
+        id.Value = clientId;
+        command.Parameters.Add(id);
         var value = await command.ExecuteScalarAsync(ct);
         return value switch { null => null, DBNull => "", _ => (string)value };
     }
 
-    private string ConnectionString()
-    {
-        using var scope = scopes.CreateScope();
-        return scope.ServiceProvider.GetRequiredService<AuthDbContext>().Database.GetConnectionString()
-            ?? throw new InvalidOperationException("The auth database has no connection string.");
-    }
 }
 
 /// <summary>OpenIddict's per-request application cache, answering client_credentials token requests from <see cref="BackendClientCache"/>.</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
-using System.Threading.RateLimiting;
+using System.Security.Cryptography;
+using System.Text;
 using Ignis.Server.Data;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
@@ -37,7 +38,8 @@ public sealed partial class PasswordGrant(
     public async Task<IResult> HandleAsync(HttpContext http, OpenIddictRequest request)
     {
         var clientId = request.ClientId!;
-        if (!limiter.TryAcquire(clientId, http.Connection.RemoteIpAddress, out var retryAfter))
+        var (acquired, retryAfter) = await limiter.TryAcquireAsync(clientId, http.Connection.RemoteIpAddress, http.RequestAborted);
+        if (!acquired)
         {
             LogRateLimited(logger, clientId);
             return TooManyRequests(http, retryAfter);
@@ -154,32 +156,57 @@ public sealed partial class PasswordGrant(
 
 /// <summary>
 /// The password grant's per-client-and-address limit (Ignis:Auth:LegacyGrants:PasswordRateLimit per
-/// PasswordRateWindow), a fixed window per partition, held in this node's memory.
+/// PasswordRateWindow), a fixed window per partition, counted in the database (table AuthRateCounters) so that every
+/// node counts against the same limit: a guesser spread over several nodes gets no more tries.
 /// </summary>
-public sealed class PasswordGrantLimiter : IDisposable
+public sealed class PasswordGrantLimiter(AuthDatabase database, IOptions<AuthOptions> options, TimeProvider clock)
 {
-    private readonly PartitionedRateLimiter<string> _limiter;
-    private readonly TimeSpan _window;
+    // Both providers. A window starts with the first request after the previous one ended (as a fixed-window
+    // limiter's does); the update's expressions all see the row as it was.
+    private const string Count =
+        "INSERT INTO \"AuthRateCounters\" (\"Key\", \"WindowStart\", \"Count\") VALUES (@key, @now, 1) " +
+        "ON CONFLICT (\"Key\") DO UPDATE SET " +
+        "\"Count\" = CASE WHEN \"AuthRateCounters\".\"WindowStart\" > @expired THEN \"AuthRateCounters\".\"Count\" + 1 ELSE 1 END, " +
+        "\"WindowStart\" = CASE WHEN \"AuthRateCounters\".\"WindowStart\" > @expired THEN \"AuthRateCounters\".\"WindowStart\" ELSE @now END " +
+        "RETURNING \"Count\", \"WindowStart\"";
 
-    public PasswordGrantLimiter(IOptions<AuthOptions> options)
+    private long WindowSeconds => Math.Max(1, (long)options.Value.LegacyGrants.PasswordRateWindow.TotalSeconds);
+
+    public async Task<(bool Acquired, TimeSpan RetryAfter)> TryAcquireAsync(string clientId, IPAddress? address, CancellationToken ct)
     {
-        var o = options.Value.LegacyGrants;
-        _window = o.PasswordRateWindow;
-        _limiter = PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = o.PasswordRateLimit,
-            Window = o.PasswordRateWindow,
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        }));
+        var now = clock.GetUtcNow().ToUnixTimeSeconds();
+        var key = Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(clientId + "\0" + address))).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        await using var connection = await database.OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = Count;
+        Add(command, "@key", key);
+        Add(command, "@now", now);
+        Add(command, "@expired", now - WindowSeconds);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        var count = Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture);
+        var started = Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture);
+        return count <= options.Value.LegacyGrants.PasswordRateLimit
+            ? (true, TimeSpan.Zero)
+            : (false, TimeSpan.FromSeconds(Math.Max(1, started + WindowSeconds - now)));
     }
 
-    public bool TryAcquire(string clientId, IPAddress? address, out TimeSpan retryAfter)
+    /// <summary>Deletes the counters of windows that have ended.</summary>
+    public async Task<int> PruneAsync(CancellationToken ct)
     {
-        using var lease = _limiter.AttemptAcquire(clientId + " " + address);
-        retryAfter = lease.IsAcquired ? TimeSpan.Zero : lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : _window;
-        return lease.IsAcquired;
+        var now = clock.GetUtcNow().ToUnixTimeSeconds();
+        await using var connection = await database.OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM \"AuthRateCounters\" WHERE \"WindowStart\" < @before";
+        Add(command, "@before", now - WindowSeconds);
+        return await command.ExecuteNonQueryAsync(ct);
     }
 
-    public void Dispose() => _limiter.Dispose();
+    private static void Add(System.Data.Common.DbCommand command, string name, object value)
+    {
+        var p = command.CreateParameter();
+        p.ParameterName = name;
+        p.Value = value;
+        command.Parameters.Add(p);
+    }
 }

@@ -196,6 +196,53 @@ namespace Ignis.Server.Data.Migrations
                     b.ToTable("AuthLaunches", (string)null);
                 });
 
+            modelBuilder.Entity("Ignis.Server.Data.RateCounter", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("WindowStart")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("WindowStart");
+
+                    b.ToTable("AuthRateCounters", (string)null);
+                });
+
+            modelBuilder.Entity("Ignis.Server.Data.StoredKey", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ActivatesAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Material")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Kind", "ActivatesAt");
+
+                    b.ToTable("AuthSigningKeys", (string)null);
+                });
+
             modelBuilder.Entity("Ignis.Server.Data.UserSession", b =>
                 {
                     b.Property<string>("Id")
