@@ -17,7 +17,7 @@ RUNS=${RUNS:-3}
 SUMMARY="$RESULTS_DIR/summary.tsv"
 CLK_TCK=$(getconf CLK_TCK)
 
-IGNIS_DLL="$REPO_DIR/src/Ignis.Server/bin/Release/net10.0/Ignis.Server.dll"
+IGNIS_DLL=${IGNIS_DLL:-"$REPO_DIR/src/Ignis.Server/bin/Release/net10.0/Ignis.Server.dll"}
 GEN_DLL="$BENCH_DIR/Ignis.Bench.Generator/bin/Release/net10.0/Ignis.Bench.Generator.dll"
 CEILING_DLL="$BENCH_DIR/Ignis.Bench.Ceiling/bin/Release/net10.0/Ignis.Bench.Ceiling.dll"
 

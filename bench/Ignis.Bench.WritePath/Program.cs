@@ -12,6 +12,9 @@ using Microsoft.Data.Sqlite;
 // Where the time of a transaction write and of a read goes, one thread, in process, on the same
 // generated records the HTTP benchmarks load (so no HTTP, no write gate, no contention):
 //   dotnet run -c Release --project bench/Ignis.Bench.WritePath [RESOURCES] [READS]
+// env: ONLY_GROUP=N runs only the store with N Bundles of 100 per transaction (N < 0: without a savepoint per Bundle),
+//      three times; DROP_INDEXES=ix_a,ix_b drops those indexes after the migration (what an index costs a write);
+//      TEMP_STORE=FILE|MEMORY overrides the writer's temp_store; SHOW_OPTIONS=1 prints SQLite's build options.
 var count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 5_000;
 var reads = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 50_000;
 
@@ -35,39 +38,62 @@ var rowsPerType = generated.Select((g, i) => (g.Type, Rows: Rows(indexes[i]))).G
 Console.WriteLine($"  index rows per resource: {string.Join(", ", rowsPerType)}");
 
 var dir = Path.Combine(Path.GetTempPath(), "ignis-writepath-" + Environment.ProcessId);
+double LastCpu = 0;
 try
 {
     // Each measured load goes into a fresh database (inserts, as in the HTTP ingest benchmark).
-    double StoreRun(string synchronous, bool withIndex, bool cached = false)
+    // group > 1: that many Bundles of 100 in one transaction, a savepoint each (SqliteFhirStore's group commit).
+    double StoreRun(string synchronous, bool withIndex, bool cached = false, int group = 1, bool savepoints = true)
     {
         SqliteConnection.ClearAllPools(); // pooled connections would keep a deleted file open
         if (Directory.Exists(dir)) Directory.Delete(dir, true);
         var db = new FhirDatabase(Path.Combine(dir, "ignis.db"));
         db.Migrate();
+        if (Environment.GetEnvironmentVariable("DROP_INDEXES") is { Length: > 0 } drop)
+            using (var c = db.OpenWriter())
+                foreach (var ix in drop.Split(',')) c.Execute($"DROP INDEX {ix}");
+        if (Environment.GetEnvironmentVariable("SHOW_OPTIONS") == "1")
+            using (var c = db.OpenWriter())
+                Console.WriteLine("compile options: " + string.Join(" ", c.Query<string>("PRAGMA compile_options")) + "; temp_store=" + c.ExecuteScalar<long>("PRAGMA temp_store") + " version " + c.ServerVersion);
         var ticks = DateTime.UtcNow.Ticks;
         var sw = Stopwatch.StartNew();
-        for (var start = 0; start < count; start += 100)
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        for (var start = 0; start < count; start += 100 * group)
         {
-            using var connection = db.Open();
+            using var connection = db.OpenWriter();
             if (synchronous != "FULL") connection.Execute($"PRAGMA synchronous={synchronous}");
+            if (Environment.GetEnvironmentVariable("TEMP_STORE") is { } ts) connection.Execute($"PRAGMA temp_store={ts}");
             using var tx = connection.BeginTransaction();
             var store = new ResourceStore(connection, tx);
             using var writer = new CachedWriter(connection, tx);
-            for (var i = start; i < Math.Min(count, start + 100); i++)
+            for (var b = start; b < Math.Min(count, start + 100 * group); b += 100)
             {
-                if (cached) { writer.Insert(generated[i].Type, generated[i].Id, ticks++, json[i], indexes[i]); continue; }
-                var existing = store.ReadCurrent(generated[i].Type, generated[i].Id);
-                store.Write(existing, generated[i].Type, generated[i].Id, (existing?.Version ?? 0) + 1, ticks++, "PUT", json[i], withIndex ? indexes[i] : null);
+                if (group > 1 && savepoints) tx.Save("w");
+                for (var i = b; i < Math.Min(count, b + 100); i++)
+                {
+                    if (cached) { writer.Insert(generated[i].Type, generated[i].Id, ticks++, json[i], indexes[i]); continue; }
+                    var existing = store.ReadCurrent(generated[i].Type, generated[i].Id);
+                    store.Write(existing, generated[i].Type, generated[i].Id, (existing?.Version ?? 0) + 1, ticks++, "PUT", json[i], withIndex ? indexes[i] : null);
+                }
+                if (group > 1 && savepoints) tx.Release("w");
             }
             tx.Commit();
         }
+        LastCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds / count;
         return sw.Elapsed.TotalMicroseconds / count;
     }
     StoreRun("FULL", true);
-    foreach (var (synchronous, withIndex) in new[] { ("FULL", true), ("NORMAL", true), ("FULL", false) })
+    if (Environment.GetEnvironmentVariable("ONLY_GROUP") is { } only)
     {
-        var us = StoreRun(synchronous, withIndex);
-        Console.WriteLine($"{$"store: ReadCurrent + Write, commit per 100, sync={synchronous}{(withIndex ? "" : ", NO index rows")}",-58} {us,8:F1} µs/resource  (~{1_000_000 / us,9:N0} resources/s on one core)");
+        var g = int.Parse(only, CultureInfo.InvariantCulture);
+        for (var r = 0; r < 3; r++)
+            Console.WriteLine($"group {g}: {StoreRun("FULL", true, group: Math.Abs(g), savepoints: g > 0):F1} µs/resource, CPU {LastCpu:F1} µs");
+        return;
+    }
+    foreach (var (synchronous, withIndex, group) in new[] { ("FULL", true, 1), ("FULL", true, 4), ("FULL", true, -4), ("FULL", true, 1), ("FULL", true, 4), ("FULL", true, -4), ("NORMAL", true, 1), ("FULL", false, 1) })
+    {
+        var us = StoreRun(synchronous, withIndex, group: Math.Abs(group), savepoints: group > 0);
+        Console.WriteLine($"{$"store: ReadCurrent + Write, commit per {100 * Math.Abs(group)}{(group < -1 ? " no savepoints" : "")}, sync={synchronous}{(withIndex ? "" : ", NO index rows")}",-58} {us,8:F1} µs/resource, CPU {LastCpu,6:F1} µs  (~{1_000_000 / us,9:N0} resources/s on one core)");
     }
     var cachedUs = StoreRun("FULL", true, cached: true);
     Console.WriteLine($"{"same rows, prepared commands reused per transaction (probe)",-58} {cachedUs,8:F1} µs/resource  (~{1_000_000 / cachedUs,9:N0} resources/s on one core)");

@@ -36,12 +36,14 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
     private async Task<FhirResponse> TransactionAsync(Bundle bundle, CancellationToken ct)
     {
         // A run rewrites references and assigns ids in the Bundle's resources; a run again (PostgreSQL, after a lost
-        // race) starts from an untouched copy.
+        // race) starts from an untouched copy. SQLite runs a transaction again only after rolling back a group commit in
+        // which another write failed, on the same state as before: it reuses the prepared entries, whose assigned ids
+        // (kept) and rewritten references then give the same writes.
         var pristine = service.Storage.WritesMayRetry ? (Bundle)bundle.DeepCopy() : null;
         var prepared = Prepare(bundle);
         var runs = 0;
         return await service.Storage.WriteAsync(
-            store => Transaction(store, runs++ == 0 ? prepared : Prepare((Bundle)pristine!.DeepCopy())), ct).ConfigureAwait(false);
+            store => Transaction(store, runs++ == 0 || pristine is null ? prepared : Prepare((Bundle)pristine.DeepCopy())), ct).ConfigureAwait(false);
     }
 
     /// <summary>The entries and their requests, with index rows extracted (outside the write transaction).</summary>
@@ -220,10 +222,12 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
                         if (matches.Count == 1)
                         {
                             target = $"{matches[0].Type}/{matches[0].Id}";
+                            r.AssignedId = null;
                             break;
                         }
                     }
-                    r.AssignedId = FhirService.NewId();
+                    // Kept when the transaction runs again (SQLite group commit): its references were rewritten to it.
+                    r.AssignedId ??= FhirService.NewId();
                     target = $"{r.Request.Type}/{r.AssignedId}";
                     break;
                 case Interaction.Update:

@@ -61,7 +61,9 @@ public sealed class FhirDatabase
     /// <summary>
     /// A connection for writes, which the write gate lets through one at a time. Its page cache is large: a
     /// transaction Bundle dirties thousands of index pages, and a small cache spills them to the WAL (and
-    /// re-reads them) in the middle of the transaction.
+    /// re-reads them) in the middle of the transaction. Only one is kept (the gate lets one writer in at a time anyway):
+    /// a connection whose database another connection has written since its last transaction throws its whole page
+    /// cache away, so two writers taking turns would re-read every page they touch.
     /// </summary>
     public SqliteConnection OpenWriter()
     {
@@ -77,7 +79,7 @@ public sealed class FhirDatabase
     internal void Return(PooledSqliteConnection connection)
     {
         var bag = connection.IsWriter ? _writers : _idle;
-        var max = connection.IsWriter ? 2 : MaxIdle;
+        var max = connection.IsWriter ? 1 : MaxIdle;
         if (connection.State == System.Data.ConnectionState.Open && bag.Count < max) bag.Add(connection);
         else connection.Close(true);
     }

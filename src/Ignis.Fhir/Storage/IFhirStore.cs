@@ -30,6 +30,9 @@ public interface IFhirStore
     /// Runs <paramref name="work"/> in one write transaction and commits it; an exception rolls everything back.
     /// When <see cref="WritesMayRetry"/>, <paramref name="work"/> may run more than once (each time in a fresh
     /// transaction, after the earlier one rolled back), so it must not keep state from an earlier run.
+    /// Otherwise (SQLite) it may still run again, after a group commit was rolled back because another write of the
+    /// group failed, but then on the same state as its first run: it must give the same writes when run again on
+    /// what its earlier run left in its own objects (ids it assigned, references it rewrote).
     /// </summary>
     Task<T> WriteAsync<T>(Func<IResourceStore, T> work, CancellationToken ct);
 

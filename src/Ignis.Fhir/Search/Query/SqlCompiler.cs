@@ -38,6 +38,13 @@ internal sealed class SqlCompiler(SearchRequest request, SqlDialect dialect)
 
     public SqlDialect Dialect => dialect;
 
+    /// <summary>
+    /// While set, the per-row checks compiled from then on end with <see cref="SqlDialect.RowCheckEnd"/> (PostgreSQL:
+    /// kept as per-row checks instead of joins the planner may reorder). Set by the engine for a page that walks the
+    /// type in order because every set is large.
+    /// </summary>
+    public bool FenceRowChecks { get; set; }
+
     /// <summary>A list parameter (a JSON array on SQLite, an array on PostgreSQL), for <see cref="SqlDialect.InList"/>.</summary>
     public string AddList<T>(IEnumerable<T> values) => Add(dialect.ListValue(values));
 
@@ -138,7 +145,7 @@ internal sealed class SqlCompiler(SearchRequest request, SqlDialect dialect)
 
         var predicates = c.AnyOf.Select(v => Predicate(c, v)).ToList();
         var any = predicates.Count == 1 ? predicates[0] : "(" + string.Join(" OR ", predicates) + ")";
-        string Probe(string a) => $"EXISTS (SELECT 1 FROM {table} WHERE res_key = {a}.res_key AND {probePid} AND {any})";
+        string Probe(string a) => $"EXISTS (SELECT 1 FROM {table} WHERE res_key = {a}.res_key AND {probePid} AND {any}{(FenceRowChecks ? dialect.RowCheckEnd : "")})";
         if (c.Modifier == SearchModifier.Not)
             return new Fragment(null, a => "NOT " + Probe(a), 9, false, true);
 

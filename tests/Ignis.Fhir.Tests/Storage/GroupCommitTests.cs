@@ -1,0 +1,212 @@
+using Hl7.Fhir.Model;
+using Ignis.Fhir.Engine;
+using Ignis.Fhir.Storage;
+using Ignis.Fhir.Tests.Providers;
+using Microsoft.Data.Sqlite;
+using Shouldly;
+using static Ignis.Fhir.Tests.Providers.StoreInteractionTests;
+using Task = System.Threading.Tasks.Task;
+
+namespace Ignis.Fhir.Tests.Storage;
+
+/// <summary>
+/// SQLite group commit (<see cref="SqliteFhirStore"/>): writes that queue while another write holds the gate are
+/// committed together in one transaction, each in its own savepoint.
+/// </summary>
+public sealed class GroupCommitTests : IDisposable
+{
+    private readonly EngineTestStore _engine = new();
+    private SqliteFhirStore Store => (SqliteFhirStore)_engine.Store;
+    private FhirService Service => _engine.Service;
+
+    public void Dispose() => _engine.Dispose();
+
+    /// <summary>
+    /// Holds the gate with a write that waits for <see cref="Release"/>, so that the writes started meanwhile queue up
+    /// and are taken as one group once it is released.
+    /// </summary>
+    private sealed class Blocker
+    {
+        private readonly ManualResetEventSlim _entered = new();
+        private readonly ManualResetEventSlim _release = new();
+
+        public Blocker(SqliteFhirStore store)
+        {
+            Done = Task.Run(() => store.WriteAsync(_ =>
+            {
+                _entered.Set();
+                _release.Wait(TimeSpan.FromSeconds(30));
+                return 0;
+            }, CancellationToken.None));
+            _entered.Wait(TimeSpan.FromSeconds(30)).ShouldBeTrue();
+        }
+
+        public Task Done { get; }
+
+        public void Release() => _release.Set();
+    }
+
+    private async Task WaitQueued(int n)
+    {
+        for (var i = 0; i < 3000 && Store.Queued < n; i++) await Task.Delay(10, TestContext.Current.CancellationToken);
+        Store.Queued.ShouldBe(n);
+    }
+
+    private static FhirRequest Transaction(params Bundle.EntryComponent[] entries) => new()
+    {
+        Interaction = Interaction.Bundle,
+        Method = "POST",
+        Body = new Bundle { Type = Bundle.BundleType.Transaction, Entry = [.. entries] },
+    };
+
+    private static Bundle.EntryComponent PutEntry(string id, string? ifMatch = null)
+    {
+        var entry = Entry(Patient(id, "Family-" + id), Bundle.HTTPVerb.PUT, "Patient/" + id);
+        entry.Request!.IfMatch = ifMatch;
+        return entry;
+    }
+
+    [Fact]
+    public async Task A_failing_transaction_in_a_group_rolls_back_alone_and_the_others_commit()
+    {
+        var blocker = new Blocker(Store);
+        var first = Task.Run(() => Run(Service, Transaction(PutEntry("g1a"), PutEntry("g1b"))));
+        // The second transaction's first entry is written before its second fails (If-Match on a missing resource).
+        var failing = Task.Run(() => Run(Service, Transaction(PutEntry("g2a"), PutEntry("g2b", "W/\"5\""))));
+        var third = Task.Run(() => Run(Service, Transaction(PutEntry("g3a"))));
+        await WaitQueued(3);
+        var commits = Store.Commits;
+
+        blocker.Release();
+        await blocker.Done;
+        var responses = await Task.WhenAll(first, failing, third);
+
+        responses.Select(r => r.Status).ShouldBe([200, 412, 200]);
+        // The blocker's transaction, then ONE transaction for the three Bundles.
+        Store.Commits.ShouldBe(commits + 2);
+        foreach (var id in new[] { "g1a", "g1b", "g3a" })
+            (await Run(Service, Get("Patient", id))).Status.ShouldBe(200);
+        foreach (var id in new[] { "g2a", "g2b" })
+            (await Run(Service, Get("Patient", id))).Status.ShouldBe(404);
+        var history = await Run(Service, new FhirRequest { Interaction = Interaction.HistorySystem, Method = "GET" });
+        ((Bundle)history.Resource!).Total.ShouldBe(3);
+    }
+
+    [Fact]
+    public async Task Concurrent_updates_in_one_group_see_each_other_so_a_stale_If_Match_gets_412()
+    {
+        (await Run(Service, Put(Patient("shared", "Zero")))).Status.ShouldBe(201);
+        var blocker = new Blocker(Store);
+        var a = Task.Run(() => Run(Service, Put(Patient("shared", "A"), "W/\"1\"")));
+        var b = Task.Run(() => Run(Service, Put(Patient("shared", "B"), "W/\"1\"")));
+        await WaitQueued(2);
+        var commits = Store.Commits;
+
+        blocker.Release();
+        await blocker.Done;
+        var statuses = (await Task.WhenAll(a, b)).Select(r => r.Status).Order().ToArray();
+
+        statuses.ShouldBe([200, 412]);
+        Store.Commits.ShouldBe(commits + 2);
+        var read = await Run(Service, Get("Patient", "shared"));
+        read.Stored!.Version.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task A_write_that_ends_the_group_transaction_fails_alone_and_the_writes_before_it_run_again_and_commit()
+    {
+        var blocker = new Blocker(Store);
+        var before = Task.Run(() => Run(Service, Transaction(PutEntry("kept1"), PutEntry("kept2"))));
+        await WaitQueued(1);
+        // A write that ends the transaction under the group (as an I/O error would) and fails: everything the group
+        // did so far is gone, so the group starts again without it.
+        var breaking = Task.Run(() => Store.WriteAsync<int>(s =>
+        {
+            using var cmd = ((SqliteConnection)s.Connection).CreateCommand();
+            cmd.CommandText = "ROLLBACK";
+            cmd.ExecuteNonQuery();
+            throw new InvalidOperationException("the transaction is gone");
+        }, CancellationToken.None));
+        await WaitQueued(2);
+        var after = Task.Run(() => Run(Service, Put(Patient("kept3", "After"))));
+        await WaitQueued(3);
+        var commits = Store.Commits;
+
+        blocker.Release();
+        await blocker.Done;
+
+        (await before).Status.ShouldBe(200);
+        (await after).Status.ShouldBe(201);
+        (await Should.ThrowAsync<InvalidOperationException>(breaking)).Message.ShouldBe("the transaction is gone");
+        Store.Commits.ShouldBe(commits + 2);
+        foreach (var id in new[] { "kept1", "kept2", "kept3" })
+        {
+            var read = await Run(Service, Get("Patient", id));
+            read.Status.ShouldBe(200);
+            read.Stored!.Version.ShouldBe(1);
+        }
+        var history = await Run(Service, new FhirRequest { Interaction = Interaction.HistorySystem, Method = "GET" });
+        ((Bundle)history.Resource!).Total.ShouldBe(3);
+    }
+
+    [Fact]
+    public async Task A_transaction_run_again_after_a_failure_in_its_group_keeps_its_assigned_ids_and_references()
+    {
+        var blocker = new Blocker(Store);
+        var bundle = new Bundle { Type = Bundle.BundleType.Transaction };
+        bundle.Entry.Add(new Bundle.EntryComponent
+        {
+            FullUrl = "urn:uuid:9b0c8f4e-0f6e-4a52-9d0b-3c1b2f6f7a10",
+            Resource = new Patient { Name = [new HumanName { Family = "Posted" }] },
+            Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.POST, Url = "Patient" },
+        });
+        bundle.Entry.Add(new Bundle.EntryComponent
+        {
+            FullUrl = "urn:uuid:0d7c3a55-6a0f-4a8e-8f4b-9a1e2d3c4b5a",
+            Resource = new Observation
+            {
+                Status = ObservationStatus.Final,
+                Code = new CodeableConcept("http://loinc.org", "8867-4"),
+                Subject = new ResourceReference("urn:uuid:9b0c8f4e-0f6e-4a52-9d0b-3c1b2f6f7a10"),
+            },
+            Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.POST, Url = "Observation" },
+        });
+        var posted = Task.Run(() => Run(Service, new FhirRequest { Interaction = Interaction.Bundle, Method = "POST", Body = bundle }));
+        await WaitQueued(1);
+        var failing = Task.Run(() => Run(Service, Transaction(PutEntry("x1"), PutEntry("x2", "W/\"9\""))));
+        await WaitQueued(2);
+
+        blocker.Release();
+        await blocker.Done;
+
+        (await failing).Status.ShouldBe(412);
+        var response = await posted;
+        response.Status.ShouldBe(200);
+        var entries = ((Bundle)response.Resource!).Entry;
+        var patientId = entries[0].Response!.Location!.Split('/')[1];
+        var observationId = entries[1].Response!.Location!.Split('/')[1];
+        var observation = await Run(Service, Get("Observation", observationId));
+        observation.Stored!.Json!.ShouldContain($"\"reference\":\"Patient/{patientId}\"");
+        (await Run(Service, Get("Patient", patientId))).Status.ShouldBe(200);
+        var search = await Run(Service, SearchFor("Observation", "subject=Patient/" + patientId));
+        ((Bundle)search.Resource!).Entry.Count.ShouldBe(1);
+        var history = await Run(Service, new FhirRequest { Interaction = Interaction.HistorySystem, Method = "GET" });
+        ((Bundle)history.Resource!).Total.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task A_write_cancelled_while_queued_is_withdrawn_and_never_committed()
+    {
+        var blocker = new Blocker(Store);
+        using var cts = new CancellationTokenSource();
+        var cancelled = Task.Run(() => Service.ExecuteAsync(Put(Patient("never", "X")), StoreInteractionTests.Base, cts.Token));
+        await WaitQueued(1);
+        await cts.CancelAsync();
+        await Should.ThrowAsync<OperationCanceledException>(cancelled);
+        Store.Queued.ShouldBe(0);
+
+        blocker.Release();
+        await blocker.Done;
+        (await Run(Service, Get("Patient", "never"))).Status.ShouldBe(404);
+    }
+}
