@@ -87,6 +87,10 @@ public static partial class HostingExtensions
         var timings = app.Services.GetRequiredService<StartupTimings>();
         var options = app.Services.GetRequiredService<IOptions<IgnisOptions>>().Value;
 
+        // The signing keys are files next to a SQLite database (made on the first start: an RSA key takes up to a
+        // second): loaded meanwhile. On PostgreSQL they are rows, read or made after the auth migrations.
+        var database = app.Services.GetRequiredService<Ignis.Server.Data.AuthDatabase>();
+        var keys = database.IsPostgres ? Task.CompletedTask : Task.Run(() => _ = app.Services.GetRequiredService<KeyRing>().Current);
         var fhir = Task.Run(async () =>
         {
             if (fhirModel is not null) await fhirModel;
@@ -94,10 +98,15 @@ public static partial class HostingExtensions
             var from = store.Migrate();
             LogMigrated(logger, store.Location, from, store.LatestSchemaVersion);
             timings.Mark("FHIR store migrated");
-            if (!options.Demo) return 0;
-            var seeded = await DemoData.SeedIfEmptyAsync(app.Services.GetRequiredService<FhirService>());
-            if (seeded > 0) LogSeeded(logger, seeded);
-            timings.Mark("demo data");
+            var seeded = 0;
+            if (options.Demo)
+            {
+                seeded = await DemoData.SeedIfEmptyAsync(app.Services.GetRequiredService<FhirService>());
+                if (seeded > 0) LogSeeded(logger, seeded);
+                timings.Mark("demo data");
+            }
+            app.Services.GetRequiredService<CapabilityStatementBuilder>().Warm();
+            timings.Mark("capability statement warmed");
             return seeded;
         });
         // Demo users and clients only come with the demo record on an empty database, never onto real data.
@@ -108,8 +117,15 @@ public static partial class HostingExtensions
         }
         finally
         {
-            // Never leave the FHIR side running behind a failed start; its own failure is rethrown here.
-            fhir.GetAwaiter().GetResult();
+            // Never leave the other threads running behind a failed start; their own failures are rethrown here.
+            try
+            {
+                fhir.GetAwaiter().GetResult();
+            }
+            finally
+            {
+                keys.GetAwaiter().GetResult();
+            }
         }
         timings.Mark("auth initialized");
         return app;

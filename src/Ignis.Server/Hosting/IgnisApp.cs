@@ -37,6 +37,10 @@ public static class IgnisApp
         app.MapIgnisAuth();
         app.MapScim();
         app.InitializeIgnis(fhirModel);
+        // Start-up leaves ~20 MiB of garbage (the EF Core model and migrations, the FHIR definitions, the demo seeding)
+        // that an idle server would otherwise keep committed: collected once, and the memory given back.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        timings.Mark("start-up garbage collected");
         app.Lifetime.ApplicationStarted.Register(() => timings.Mark("listening"));
         return app;
     }
