@@ -28,6 +28,13 @@ namespace Ignis.Server.Auth;
 /// read, otherwise <see cref="ConcurrencyException"/> (which makes a concurrent second redemption of a code or
 /// refresh token fail, as with EF Core).
 /// </para>
+/// <para>
+/// While OpenIddict processes a sign-in (<see cref="TokenWriteBatch"/>), writes are queued instead and committed
+/// together in one short transaction at its end, before any token leaves the server: the redemption of the code
+/// or refresh token, the rows of the new tokens and their payloads. The redemption keeps its concurrency check
+/// there; when another request redeemed the same code or refresh token first, nothing of the batch is written
+/// and the sign-in is refused.
+/// </para>
 /// </summary>
 public sealed class TokenStore(
     IMemoryCache cache,
@@ -59,6 +66,79 @@ public sealed class TokenStore(
     /// <summary>The tokens this store read or wrote in this scope (a request), by id: OpenIddict looks the same token up more than once.</summary>
     private readonly Dictionary<string, OpenIddictEntityFrameworkCoreToken> _seen = new(StringComparer.Ordinal);
 
+    /// <summary>Queued writes while a sign-in is processed (null: write at once), in the order they were made.</summary>
+    private List<DeferredWrite>? _deferred;
+
+    /// <summary>The queued insert or update of each token entity, so that later changes to it join that write.</summary>
+    private readonly Dictionary<OpenIddictEntityFrameworkCoreToken, DeferredWrite> _deferredByToken = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>One queued statement; its parameters are bound when it is written, from the entity's values then.</summary>
+    private sealed record DeferredWrite(string Sql, Action<DbCommand> Bind, bool MustChangeOneRow);
+
+    /// <summary>Queue writes from now on, until <see cref="FlushAsync"/>.</summary>
+    public void DeferWrites() => _deferred ??= [];
+
+    public bool HasDeferredWrites => _deferred is { Count: > 0 };
+
+    /// <summary>Queues a statement of the caller's with the token writes (it runs in their order and transaction); runs it at once when nothing is queued.</summary>
+    public async Task WriteAsync(string sql, IReadOnlyList<KeyValuePair<string, object?>> parameters, CancellationToken ct)
+    {
+        void Bind(DbCommand command)
+        {
+            foreach (var (name, value) in parameters) Add(command, name, value);
+        }
+        if (_deferred is not null)
+        {
+            _deferred.Add(new DeferredWrite(sql, Bind, MustChangeOneRow: false));
+            return;
+        }
+        var db = await Context.GetDbContextAsync(ct);
+        await using var command = await CommandAsync(db, sql, ct);
+        Bind(command);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// Writes the queued statements in one transaction and stops queuing. False, with nothing written, when a row
+    /// to update had changed since it was read (a code or refresh token redeemed by another request meanwhile).
+    /// </summary>
+    public async Task<bool> FlushAsync(CancellationToken ct)
+    {
+        var writes = _deferred;
+        _deferred = null;
+        _deferredByToken.Clear();
+        if (writes is not { Count: > 0 }) return true;
+        var db = await Context.GetDbContextAsync(ct);
+        var owned = db.Database.CurrentTransaction is null;
+        var transaction = db.Database.CurrentTransaction ?? await db.Database.BeginTransactionAsync(ct);
+        try
+        {
+            foreach (var write in writes)
+            {
+                await using var command = await CommandAsync(db, write.Sql, ct);
+                write.Bind(command);
+                if (await command.ExecuteNonQueryAsync(ct) != 1 && write.MustChangeOneRow)
+                {
+                    if (owned) await transaction.RollbackAsync(ct);
+                    _seen.Clear();
+                    return false;
+                }
+            }
+            if (owned) await transaction.CommitAsync(ct);
+            return true;
+        }
+        catch
+        {
+            _seen.Clear();
+            if (owned) await transaction.RollbackAsync(CancellationToken.None);
+            throw;
+        }
+        finally
+        {
+            if (owned) await transaction.DisposeAsync();
+        }
+    }
+
     public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(token);
@@ -70,10 +150,17 @@ public sealed class TokenStore(
         }
         token.Id ??= Guid.NewGuid().ToString();
         token.ConcurrencyToken ??= Guid.NewGuid().ToString();
+        _seen[token.Id] = token;
+        if (_deferred is not null)
+        {
+            var insert = new DeferredWrite(Insert, command => Bind(command, token, expected: null), MustChangeOneRow: false);
+            _deferred.Add(insert);
+            _deferredByToken[token] = insert;
+            return;
+        }
         await using var command = await CommandAsync(db, Insert, cancellationToken);
         Bind(command, token, expected: null);
         await command.ExecuteNonQueryAsync(cancellationToken);
-        _seen[token.Id] = token;
     }
 
     public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)
@@ -85,8 +172,18 @@ public sealed class TokenStore(
             await base.UpdateAsync(token, cancellationToken);
             return;
         }
+        // A token whose insert or update is queued: that write takes the new values when it runs.
+        if (_deferredByToken.ContainsKey(token)) return;
         var expected = token.ConcurrencyToken;
         var next = Guid.NewGuid().ToString();
+        if (_deferred is not null)
+        {
+            token.ConcurrencyToken = next;
+            var update = new DeferredWrite(Update, command => Bind(command, token, expected), MustChangeOneRow: true);
+            _deferred.Add(update);
+            _deferredByToken[token] = update;
+            return;
+        }
         await using var command = await CommandAsync(db, Update, cancellationToken);
         token.ConcurrencyToken = next;
         Bind(command, token, expected);
@@ -106,6 +203,13 @@ public sealed class TokenStore(
         {
             await base.DeleteAsync(token, cancellationToken);
             return;
+        }
+        if (_deferredByToken.Remove(token, out var queued))
+        {
+            // Written together with the batch: a queued insert is simply not made; a queued update still checks the row.
+            _deferred!.Remove(queued);
+            _seen.Remove(token.Id!);
+            if (!queued.MustChangeOneRow) return;
         }
         await using var command = await CommandAsync(db, Delete, cancellationToken);
         Add(command, "@id", token.Id);
