@@ -133,6 +133,8 @@ public static partial class AuthServiceCollectionExtensions
         services.AddSingleton<IOptionsChangeTokenSource<OpenIddictServerOptions>, ServerKeysChangeTokenSource>();
         services.AddSingleton<IOptionsChangeTokenSource<OpenIddict.Validation.OpenIddictValidationOptions>, ValidationKeysChangeTokenSource>();
         services.Replace(ServiceDescriptor.Scoped<IOpenIddictServerDispatcher, IndexedServerDispatcher>());
+        services.AddSingleton(new ServerHandlerInstances.Registrations(services));
+        services.AddSingleton<ServerHandlerInstances>();
         services.AddOptions<OpenIddictServerOptions>()
             .Configure<IOptions<IgnisOptions>, IOptions<AuthOptions>, KeyRing>((o, ignis, auth, ring) =>
             {
