@@ -17,6 +17,7 @@ public static class IgnisApp
         // The FHIR model and search parameter definitions take a third of the start-up CPU and depend on nothing the
         // host builds: on a second core while the host, the auth tables and the keys are set up (InitializeIgnis).
         var fhirModel = Task.Run(() => SearchParameterRegistry.Default);
+        ConfigFileWatching.UsePolling();
         var builder = WebApplication.CreateBuilder(CommandLine.Normalize(args));
         builder.Services.AddSingleton(timings);
         builder.AddIgnisHosting();
