@@ -74,9 +74,11 @@ log "Ignis started on the copy: $(rss_parts "$pid")"
 log "signing in $(wc -l <"$SETUP/users.tsv") users through /oauth/authorize (TokenLoad, client $APP_ID)"
 : >"$RESULTS_DIR/user-pairs.txt"; : >"$RESULTS_DIR/users.tsv"
 while IFS=$'\t' read -r user pass patient; do
+  rm -f "$RESULTS_DIR/token.tmp" # TokenLoad writes the file only when it does not exist yet
   timeout 120 dotnet "$TOKENLOAD_DLL" --base "$BASE" --codes 1 --concurrency 1 --warmup 0 --phases code --client-id "$APP_ID" \
     --user "$user" --password "$pass" --scope "launch/patient patient/*.rs" --access-token-out "$RESULTS_DIR/token.tmp" \
-    >>"$LOG_DIR/tokens.log" 2>&1
+    >>"$LOG_DIR/tokens.log" 2>&1 </dev/null
+  [ -s "$RESULTS_DIR/token.tmp" ] || { echo "no token for $user (see $LOG_DIR/tokens.log)" >&2; exit 1; }
   printf '%s %s\n' "$(cat "$RESULTS_DIR/token.tmp")" "$SEARCH" >>"$RESULTS_DIR/user-pairs.txt"
   printf '%s\t%s\t%s\n' "$user" "$patient" "$(cat "$RESULTS_DIR/token.tmp")" >>"$RESULTS_DIR/users.tsv"
 done <"$SETUP/users.tsv"
