@@ -59,13 +59,13 @@ public static class SearchEngine
 
         var sql = new SqlCompiler(request, SqlDialect.For(connection));
         var plan = await BuildAsync(connection, tx, sql, request, request.Sort.Count == 0, ct);
-        var where = plan.Where;
+        var (from, where) = (plan.From, plan.Where);
         if (request.CountOnly)
             return new SearchResult([], [], await CountAsync(connection, tx, sql, plan, ct), null, null);
 
         var cursor = request.Cursor;
         var backward = cursor?.Before ?? false;
-        var page = await PageAsync(connection, tx, sql, request, where, cursor, backward, request.Count + 1, ct);
+        var page = await PageAsync(connection, tx, sql, request, from, where, cursor, backward, request.Count + 1, ct);
         var hasMore = page.Count > request.Count;
         if (hasMore) page.RemoveAt(page.Count - 1);
         if (backward) page.Reverse();
@@ -137,9 +137,9 @@ public static class SearchEngine
     {
         if (request.HasErrors) throw new SearchRequestException(request.Issues);
         var sql = new SqlCompiler(request, SqlDialect.For(connection));
-        var where = (await BuildAsync(connection, tx, sql, request, defaultOrder: true, ct)).Where;
+        var plan = await BuildAsync(connection, tx, sql, request, defaultOrder: true, ct);
         var keys = await QueryAsync<long>(connection, new CommandDefinition(
-            $"SELECT r.res_key FROM resources r WHERE {where} ORDER BY r.res_key LIMIT {Math.Max(0, limit)}",
+            $"SELECT r.res_key FROM {plan.From} WHERE {plan.Where} ORDER BY r.res_key LIMIT {Math.Max(0, limit)}",
             sql.Parameters, transaction: tx, cancellationToken: ct));
         return await LoadAsync(connection, tx, keys.ToList(), ct);
     }
@@ -164,7 +164,8 @@ public static class SearchEngine
 
     /// <summary>The WHERE clause on resources r for pages, and the count query.</summary>
     /// <param name="EverySetLarge">Several sets were probed and each reached <see cref="LargeProbeLimit"/> rows.</param>
-    private sealed record QueryPlan(string Where, string CountSql, IReadOnlyList<string> Probes, bool EverySetLarge);
+    /// <param name="From">The row source of the page, aliased r: resources, or (PostgreSQL) the driving set's keys.</param>
+    private sealed record QueryPlan(string From, string Where, string CountSql, IReadOnlyList<string> Probes, bool EverySetLarge);
 
     /// <summary>
     /// Compiles every criterion and restriction. The page query is driven by the most selective set (estimated by a
@@ -268,7 +269,18 @@ public static class SearchEngine
             count = $"SELECT count(*) FROM resources r WHERE {(best == pageDriver ? where : Where(best))}";
         }
         sql.FenceRowChecks = false;
-        return new QueryPlan(where, count, probes, everySetLarge);
+
+        var from = "resources r";
+        if (sql.Dialect.PageFromKeys && typeLevel && defaultOrder && pageDriver is not null && fragments.All(f => f.KeyOnly))
+        {
+            // Every term reads only the index tables and its set holds current resources of the type only (as for the
+            // count above), so the page needs no resources row: the driving set's keys, the other terms checked on them.
+            // PostgreSQL would otherwise fetch each candidate's resources row from the heap to check type and deleted
+            // (10M resources: Patient?name=wri, 2,454 random heap reads).
+            from = $"(SELECT DISTINCT res_key FROM ({pageDriver.Set}) s) r";
+            where = sql.Dialect.True + string.Concat(fragments.Where(f => f != pageDriver).Select(f => " AND " + f.Row("r")));
+        }
+        return new QueryPlan(from, where, count, probes, everySetLarge);
     }
 
     /// <summary>EXPLAIN QUERY PLAN of the first-page query and of the count query (for tests and benchmarks).</summary>
@@ -276,7 +288,7 @@ public static class SearchEngine
     {
         var sql = new SqlCompiler(request);
         var plan = await BuildAsync(connection, tx, sql, request, request.Sort.Count == 0, ct);
-        var (page, parameters) = PageSql(sql, request, plan.Where, request.Cursor, request.Cursor?.Before ?? false, request.Count + 1);
+        var (page, parameters) = PageSql(sql, request, plan.From, plan.Where, request.Cursor, request.Cursor?.Before ?? false, request.Count + 1);
         var sb = new System.Text.StringBuilder();
         foreach (var (name, text) in plan.Probes.Select(p => ("probe", p)).Append(("page", page)).Append(("count", plan.CountSql)))
         {
@@ -327,10 +339,10 @@ public static class SearchEngine
     private sealed record PageRow(long Key, object?[] SortValues);
 
     private static async Task<List<PageRow>> PageAsync(
-        DbConnection connection, DbTransaction? tx, SqlCompiler sql, SearchRequest request, string where, SearchCursor? cursor,
+        DbConnection connection, DbTransaction? tx, SqlCompiler sql, SearchRequest request, string from, string where, SearchCursor? cursor,
         bool backward, int limit, CancellationToken ct)
     {
-        var (text, parameters) = PageSql(sql, request, where, cursor, backward, limit);
+        var (text, parameters) = PageSql(sql, request, from, where, cursor, backward, limit);
         var rows = new List<PageRow>();
         await using var reader = await ReaderAsync(connection, new CommandDefinition(text, parameters, transaction: tx, cancellationToken: ct));
         while (await ReadAsync(reader, ct))
@@ -350,12 +362,12 @@ public static class SearchEngine
 
     /// <summary>The page query: rows after (or, <paramref name="backward"/>, before) the cursor in the result order.</summary>
     private static (string Sql, DynamicParameters Parameters) PageSql(
-        SqlCompiler sql, SearchRequest request, string where, SearchCursor? cursor, bool backward, int limit)
+        SqlCompiler sql, SearchRequest request, string from, string where, SearchCursor? cursor, bool backward, int limit)
     {
         if (request.Sort.Count == 0)
         {
             var keyset = cursor is null ? "" : $" AND r.res_key {(backward ? "<" : ">")} {sql.Add(cursor.Key)}";
-            return ($"SELECT r.res_key FROM resources r WHERE {where}{keyset} ORDER BY r.res_key {(backward ? "DESC" : "ASC")} LIMIT {limit}",
+            return ($"SELECT r.res_key FROM {from} WHERE {where}{keyset} ORDER BY r.res_key {(backward ? "DESC" : "ASC")} LIMIT {limit}",
                 sql.Parameters);
         }
 
@@ -364,7 +376,7 @@ public static class SearchEngine
             (k.Descending != backward ? $"s{i} DESC" : $"s{i} ASC") + (backward ? " NULLS FIRST" : " NULLS LAST")));
         var keysetSql = cursor is null ? "" : " WHERE " + Keyset(sql, request.Sort, cursor, backward);
         var text = $"SELECT k{string.Concat(request.Sort.Select((_, i) => $", s{i}"))} FROM " +
-                   $"(SELECT r.res_key AS k, {select} FROM resources r WHERE {where}) q{keysetSql} " +
+                   $"(SELECT r.res_key AS k, {select} FROM {from} WHERE {where}) q{keysetSql} " +
                    $"ORDER BY {order}, k {(backward ? "DESC" : "ASC")} LIMIT {limit}";
         return (text, sql.Parameters);
     }
@@ -397,8 +409,8 @@ public static class SearchEngine
     {
         // The WHERE text refers to parameters of the compiler that built it; rebuild it in a fresh compiler.
         var sql = new SqlCompiler(request, SqlDialect.For(connection));
-        var rebuilt = (await BuildAsync(connection, tx, sql, request, request.Sort.Count == 0, ct)).Where;
-        var (text, parameters) = PageSql(sql, request, rebuilt, from, from.Before, 1);
+        var rebuilt = await BuildAsync(connection, tx, sql, request, request.Sort.Count == 0, ct);
+        var (text, parameters) = PageSql(sql, request, rebuilt.From, rebuilt.Where, from, from.Before, 1);
         var found = await QueryAsync<long>(connection, new CommandDefinition(text, parameters, transaction: tx, cancellationToken: ct));
         return found.Any();
     }
