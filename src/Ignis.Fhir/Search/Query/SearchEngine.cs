@@ -283,19 +283,30 @@ public static class SearchEngine
         return new QueryPlan(from, where, count, probes, everySetLarge);
     }
 
-    /// <summary>EXPLAIN QUERY PLAN of the first-page query and of the count query (for tests and benchmarks).</summary>
-    internal static async Task<string> ExplainAsync(SqliteConnection connection, SqliteTransaction? tx, SearchRequest request, CancellationToken ct)
+    /// <summary>
+    /// EXPLAIN QUERY PLAN (SQLite) or EXPLAIN (PostgreSQL, estimated plan, not run) of the probes, the first-page query
+    /// and the count query (for tests and benchmarks).
+    /// </summary>
+    internal static async Task<string> ExplainAsync(DbConnection connection, DbTransaction? tx, SearchRequest request, CancellationToken ct)
     {
-        var sql = new SqlCompiler(request);
+        var sql = new SqlCompiler(request, SqlDialect.For(connection));
         var plan = await BuildAsync(connection, tx, sql, request, request.Sort.Count == 0, ct);
         var (page, parameters) = PageSql(sql, request, plan.From, plan.Where, request.Cursor, request.Cursor?.Before ?? false, request.Count + 1);
         var sb = new System.Text.StringBuilder();
         foreach (var (name, text) in plan.Probes.Select(p => ("probe", p)).Append(("page", page)).Append(("count", plan.CountSql)))
         {
             sb.Append("-- ").Append(name).Append(": ").AppendLine(text);
-            var rows = await connection.QueryAsync<(long Id, long Parent, long NotUsed, string Detail)>(
-                new CommandDefinition("EXPLAIN QUERY PLAN " + text, parameters, transaction: tx, cancellationToken: ct));
-            foreach (var row in rows) sb.Append("   ").AppendLine(row.Detail);
+            if (connection is SqliteConnection)
+            {
+                var rows = await connection.QueryAsync<(long Id, long Parent, long NotUsed, string Detail)>(
+                    new CommandDefinition("EXPLAIN QUERY PLAN " + text, parameters, transaction: tx, cancellationToken: ct));
+                foreach (var row in rows) sb.Append("   ").AppendLine(row.Detail);
+            }
+            else
+            {
+                foreach (var line in connection.Query<string>(new CommandDefinition("EXPLAIN " + text, parameters, transaction: tx, cancellationToken: ct)))
+                    sb.Append("   ").AppendLine(line);
+            }
         }
         return sb.ToString();
     }
