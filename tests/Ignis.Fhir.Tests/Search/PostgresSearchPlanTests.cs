@@ -46,6 +46,32 @@ public sealed class PostgresSearchPlanTests(PostgresFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task One_term_matching_more_than_the_first_probe_is_still_read_from_its_keys()
+    {
+        // 1,500 name rows: over the first probe's bound (SearchEngine.ProbeLimit), under the second's.
+        const int count = SearchEngine.ProbeLimit + 500;
+        using (var tx = _db.Connection.BeginTransaction())
+        {
+            Dapper.SqlMapper.Execute(_db.Connection, $$"""
+                INSERT INTO resources (type, id, version, last_updated, deleted, body)
+                SELECT 'Patient', 'p' || lpad(i::text, 5, '0'), 1, 1, 0, {{_db.Body("""'{"resourceType":"Patient"}'""")}}
+                FROM generate_series(1, {{count}}) i;
+                INSERT INTO idx_string (res_key, param_id, value_norm, value)
+                SELECT res_key, {{SearchTestDatabase.Pid("Patient", "name")}}, 'wright', 'Wright' FROM resources WHERE type = 'Patient';
+                UPDATE resources SET deleted = 1 WHERE id = 'p00002';
+                DELETE FROM idx_string WHERE res_key = (SELECT res_key FROM resources WHERE id = 'p00002');
+                ANALYZE;
+                """, transaction: tx);
+            tx.Commit();
+        }
+        var plan = await PagePlan("Patient", "name=wri&_count=3");
+        plan.ShouldNotContain(" on resources ", customMessage: plan);
+        var first = await _db.Search("Patient", "name=wri&_count=3");
+        first.Matches.Select(m => m.Id).ShouldBe(["p00001", "p00003", "p00004"]);
+        (await _db.Search("Patient", "name=wri&_count=3&_total=accurate")).Total.ShouldBe(count - 1);
+    }
+
+    [Fact]
     public async Task A_page_that_needs_the_resources_row_still_reads_it()
     {
         for (var n = 0; n < 10; n++) _db.Put("Patient", $"p{n}", i => i.String("name", "Wright"));
