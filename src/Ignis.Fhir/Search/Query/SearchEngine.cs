@@ -297,8 +297,11 @@ public static class SearchEngine
             // count above), so the page needs no resources row: the driving set's keys, the other terms checked on them.
             // PostgreSQL would otherwise fetch each candidate's resources row from the heap to check type and deleted
             // (10M resources: Patient?name=wri, 2,454 random heap reads).
+            // The other terms stay per-key checks (fenced): joined, PostgreSQL may hash a far larger set first.
+            sql.FenceRowChecks = true;
             from = $"(SELECT DISTINCT res_key FROM ({pageDriver.Set}) s) r";
             where = sql.Dialect.True + string.Concat(fragments.Where(f => f != pageDriver).Select(f => " AND " + f.Row("r")));
+            sql.FenceRowChecks = false;
         }
         return new QueryPlan(from, where, count, probes, everySetLarge, firstRowsCount);
     }
