@@ -51,6 +51,8 @@ if (options.Phases.Contains("code"))
             ["code_verifier"] = item.Verifier,
         });
         if (body?.TryGetProperty("refresh_token", out var refresh) == true) refreshTokens.Add(refresh.GetString()!);
+        if (options.AccessTokenOut is { } file && body?.TryGetProperty("access_token", out var access) == true)
+            lock (options) if (!File.Exists(file)) File.WriteAllText(file, access.GetString());
         return body is not null;
     });
     Console.WriteLine(result);
@@ -86,6 +88,8 @@ sealed class Options
     public string[] Phases { get; private set; } = ["code", "refresh"];
     public int TimeLimitSeconds { get; private set; } = 600;
     public int WarmupRequests { get; private set; } = 200;
+    /// <summary>Where to write one access token of the code phase (for the authorized read benchmark).</summary>
+    public string? AccessTokenOut { get; private set; }
 
     public static Options Parse(string[] args)
     {
@@ -108,6 +112,7 @@ sealed class Options
                 case "--phases": o.Phases = Next().Split(','); break;
                 case "--time-limit": o.TimeLimitSeconds = int.Parse(Next()); break;
                 case "--warmup": o.WarmupRequests = int.Parse(Next()); break;
+                case "--access-token-out": o.AccessTokenOut = Next(); break;
                 default: throw new ArgumentException($"Unknown option {args[i]}");
             }
         }

@@ -14,7 +14,8 @@ using Microsoft.Data.Sqlite;
 //   dotnet run -c Release --project bench/Ignis.Bench.WritePath [RESOURCES] [READS]
 // env: ONLY_GROUP=N runs only the store with N Bundles of 100 per transaction (N < 0: without a savepoint per Bundle),
 //      three times; DROP_INDEXES=ix_a,ix_b drops those indexes after the migration (what an index costs a write);
-//      TEMP_STORE=FILE|MEMORY overrides the writer's temp_store; SHOW_OPTIONS=1 prints SQLite's build options.
+//      TEMP_STORE=FILE|MEMORY overrides the writer's temp_store; SHOW_OPTIONS=1 prints SQLite's build options;
+//      ENGINE=N parses and executes transaction Bundles of 100 through FhirService with N callers (EngineRun.cs).
 var count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 5_000;
 var reads = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 50_000;
 
@@ -22,6 +23,11 @@ var generated = new List<GeneratedResource>();
 for (long n = 1; generated.Count < count; n++) generated.AddRange(ClinicalData.Record(20_251, n));
 generated.RemoveRange(count, generated.Count - count);
 Console.WriteLine($"{count:N0} generated resources, {generated.Sum(g => g.Json.Length) / count} bytes of JSON on average");
+if (Environment.GetEnvironmentVariable("ENGINE") is { Length: > 0 } engine)
+{
+    EngineRun.Run(generated, int.Parse(engine, CultureInfo.InvariantCulture));
+    return;
+}
 
 var registry = new SearchParameterRegistry();
 var indexer = new ResourceIndexer(registry);

@@ -47,11 +47,18 @@ public sealed partial class SecurityLog(TimeProvider clock, ILogger<SecurityLog>
 
 /// <summary>
 /// Stores queued security events as AuditEvent resources through the FHIR engine, up to
-/// <see cref="BatchSize"/> per transaction Bundle, so a burst of token requests costs a few writes.
+/// <see cref="BatchSize"/> per transaction Bundle, so a burst of token requests costs a few writes. A batch that is
+/// not full waits <see cref="Linger"/> for more events first: each transaction rewrites every database page it
+/// touches (the AuditEvent rows, their history and search-index rows) and flushes to disk, so at a steady rate of a
+/// few hundred tokens a second batches of a handful of events cost several times the I/O and CPU per event of
+/// batches of a hundred (docs/benchmarks.md, issue 4). The events were already written after the response; they
+/// now reach the log at most <see cref="Linger"/> later.
 /// </summary>
 public sealed partial class SecurityLogWriter(SecurityLog log, FhirService fhir, ILogger<SecurityLogWriter> logger) : BackgroundService
 {
     public const int BatchSize = 200;
+
+    public static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(100);
 
     /// <summary>The FHIR base written into fullUrls; the events carry no absolute references.</summary>
     private const string InternalBase = "urn:ignis:security-log";
@@ -64,6 +71,18 @@ public sealed partial class SecurityLogWriter(SecurityLog log, FhirService fhir,
             while (await log.Reader.WaitToReadAsync(stoppingToken))
             {
                 while (batch.Count < BatchSize && log.Reader.TryRead(out var e)) batch.Add(e);
+                if (batch.Count < BatchSize)
+                {
+                    try
+                    {
+                        await System.Threading.Tasks.Task.Delay(Linger, stoppingToken);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        // Stopping: this batch is written below, the rest by StopAsync.
+                    }
+                    while (batch.Count < BatchSize && log.Reader.TryRead(out var e)) batch.Add(e);
+                }
                 await WriteAsync(batch, CancellationToken.None);
                 batch.Clear();
             }

@@ -79,7 +79,12 @@ public static partial class AuthServiceCollectionExtensions
         });
 
         services.AddOpenIddict()
-            .AddCore(o => o.UseEntityFrameworkCore().UseDbContext<AuthDbContext>())
+            .AddCore(o =>
+            {
+                o.UseEntityFrameworkCore().UseDbContext<AuthDbContext>();
+                // The token requests' rows as plain SQL; everything else through OpenIddict's EF Core store (TokenStore).
+                o.ReplaceTokenStore<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken, TokenStore>(ServiceLifetime.Scoped);
+            })
             .AddServer(o =>
             {
                 o.SetAuthorizationEndpointUris(AuthEndpoints.Authorize[1..])
@@ -105,6 +110,7 @@ public static partial class AuthServiceCollectionExtensions
                 foreach (var handler in SmartServerHandlers.Replaced) o.RemoveEventHandler(handler);
                 foreach (var handler in SmartServerHandlers.All) o.AddEventHandler(handler);
                 o.AddEventHandler(AccessTokenSigning.Descriptor);
+                foreach (var handler in TokenWriteBatch.Descriptors) o.AddEventHandler(handler);
                 o.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()
                     .EnableTokenEndpointPassthrough()
@@ -127,6 +133,8 @@ public static partial class AuthServiceCollectionExtensions
         services.AddSingleton<IOptionsChangeTokenSource<OpenIddictServerOptions>, ServerKeysChangeTokenSource>();
         services.AddSingleton<IOptionsChangeTokenSource<OpenIddict.Validation.OpenIddictValidationOptions>, ValidationKeysChangeTokenSource>();
         services.Replace(ServiceDescriptor.Scoped<IOpenIddictServerDispatcher, IndexedServerDispatcher>());
+        services.AddSingleton(new ServerHandlerInstances.Registrations(services));
+        services.AddSingleton<ServerHandlerInstances>();
         services.AddOptions<OpenIddictServerOptions>()
             .Configure<IOptions<IgnisOptions>, IOptions<AuthOptions>, KeyRing>((o, ignis, auth, ring) =>
             {

@@ -11,22 +11,25 @@ namespace Ignis.Server.Auth;
 /// request dispatches a few dozen events: that walk, with its type tests and async iterator, was 7-9 % of the CPU of a
 /// backend-services token request (docs/benchmarks.md). The rules are OpenIddict's: the same descriptors in the same
 /// order, the same filters evaluated per event, handlers resolved from the same scope, and the chain stops when a handler
-/// handles, skips or rejects the request.
+/// handles, skips or rejects the request. Singleton handlers and filters are resolved once, when the list is indexed
+/// (<see cref="ServerHandlerInstances"/>), instead of through the scope's provider and a variant interface cast at every
+/// event (another 5-6 % of that CPU); scoped and transient ones are still resolved from the request's scope.
 /// </summary>
 public sealed partial class IndexedServerDispatcher(
-    IOptionsMonitor<OpenIddictServerOptions> options, IServiceProvider provider, ILogger<IndexedServerDispatcher> logger)
+    IOptionsMonitor<OpenIddictServerOptions> options, IServiceProvider provider, ServerHandlerInstances singletons,
+    ILogger<IndexedServerDispatcher> logger)
     : IOpenIddictServerDispatcher
 {
     public async ValueTask DispatchAsync<TContext>(TContext context) where TContext : BaseContext
     {
         ArgumentNullException.ThrowIfNull(context);
-        foreach (var descriptor in HandlersOf<TContext>.For(options.CurrentValue.Handlers))
+        foreach (var entry in HandlersOf<TContext>.For(options.CurrentValue.Handlers, singletons))
         {
-            if (!await IsActiveAsync(descriptor, context)) continue;
-            var handler = descriptor.ServiceDescriptor.ImplementationInstance as IOpenIddictServerHandler<TContext>
-                ?? provider.GetService(descriptor.ServiceDescriptor.ServiceType) as IOpenIddictServerHandler<TContext>
+            if (entry.Filters.Length > 0 && !await IsActiveAsync(entry, context)) continue;
+            var handler = entry.Handler
+                ?? provider.GetService(entry.Descriptor.ServiceDescriptor.ServiceType) as IOpenIddictServerHandler<TContext>
                 ?? throw new InvalidOperationException(
-                    $"The OpenIddict handler {descriptor.ServiceDescriptor.ServiceType} is not registered in the services.");
+                    $"The OpenIddict handler {entry.Descriptor.ServiceDescriptor.ServiceType} is not registered in the services.");
             await handler.HandleAsync(context);
 
             if (context is BaseRequestContext { IsRequestHandled: true } or BaseRequestContext { IsRequestSkipped: true }
@@ -38,31 +41,44 @@ public sealed partial class IndexedServerDispatcher(
         }
     }
 
-    private async ValueTask<bool> IsActiveAsync<TContext>(OpenIddictServerHandlerDescriptor descriptor, TContext context) where TContext : BaseContext
+    private async ValueTask<bool> IsActiveAsync<TContext>(HandlerEntry<TContext> entry, TContext context) where TContext : BaseContext
     {
-        foreach (var type in descriptor.FilterTypes)
+        for (var i = 0; i < entry.Filters.Length; i++)
         {
-            if (provider.GetService(type) is not IOpenIddictServerHandlerFilter<TContext> filter)
-                throw new InvalidOperationException($"The OpenIddict handler filter {type} is not registered in the services.");
+            var filter = entry.Filters[i];
+            if (filter is null)
+            {
+                var type = entry.Descriptor.FilterTypes[i];
+                filter = provider.GetService(type) as IOpenIddictServerHandlerFilter<TContext>
+                    ?? throw new InvalidOperationException($"The OpenIddict handler filter {type} is not registered in the services.");
+            }
             if (!await filter.IsActiveAsync(context)) return false;
         }
         return true;
     }
 
+    /// <summary>One descriptor of an event type with its singleton handler and filters, when they are singletons.</summary>
+    private sealed record HandlerEntry<TContext>(
+        OpenIddictServerHandlerDescriptor Descriptor, IOpenIddictServerHandler<TContext>? Handler, IOpenIddictServerHandlerFilter<TContext>?[] Filters)
+        where TContext : BaseContext;
+
     /// <summary>
     /// The descriptors of one event type, in OpenIddict's order, for the handler list they were taken from (the options
-    /// are built once; a rebuilt list, e.g. after a configuration reload, is indexed again).
+    /// are built once per server; a rebuilt list, e.g. after the signing keys changed, is indexed again).
     /// </summary>
     private static class HandlersOf<TContext> where TContext : BaseContext
     {
         private static readonly ConditionalWeakTable<List<OpenIddictServerHandlerDescriptor>, Entry> Index = new();
 
-        private sealed record Entry(int Count, OpenIddictServerHandlerDescriptor[] Handlers);
+        private sealed record Entry(int Count, HandlerEntry<TContext>[] Handlers);
 
-        public static OpenIddictServerHandlerDescriptor[] For(List<OpenIddictServerHandlerDescriptor> all)
+        public static HandlerEntry<TContext>[] For(List<OpenIddictServerHandlerDescriptor> all, ServerHandlerInstances singletons)
         {
             if (Index.TryGetValue(all, out var entry) && entry.Count == all.Count) return entry.Handlers;
-            entry = new Entry(all.Count, [.. all.Where(d => d.ContextType == typeof(TContext))]);
+            entry = new Entry(all.Count, [.. all.Where(d => d.ContextType == typeof(TContext)).Select(d => new HandlerEntry<TContext>(
+                d,
+                singletons.Get(d.ServiceDescriptor) as IOpenIddictServerHandler<TContext>,
+                [.. d.FilterTypes.Select(t => singletons.GetFilter(t) as IOpenIddictServerHandlerFilter<TContext>)]))]);
             Index.AddOrUpdate(all, entry);
             return entry.Handlers;
         }
@@ -70,4 +86,37 @@ public sealed partial class IndexedServerDispatcher(
 
     [LoggerMessage(EventId = 3090, Level = LogLevel.Debug, Message = "The {Context} chain stopped after {Handler}")]
     private static partial void LogChainStopped(ILogger logger, string context, string handler);
+}
+
+/// <summary>
+/// The singleton OpenIddict server handlers and filters of one server, from its root services. Which services are
+/// singletons is read from the service registrations (captured when the dispatcher is registered; read once the
+/// container is built, so registrations made after it count too).
+/// </summary>
+public sealed class ServerHandlerInstances(IServiceProvider root, ServerHandlerInstances.Registrations registrations)
+{
+    /// <summary>The service collection the server was built from.</summary>
+    public sealed class Registrations(IServiceCollection services)
+    {
+        private Dictionary<Type, ServiceLifetime>? _lifetimes;
+
+        /// <summary>The lifetime of the last registration of a service type (the one the container resolves).</summary>
+        public ServiceLifetime? LifetimeOf(Type type)
+        {
+            var lifetimes = _lifetimes ??= services.Where(d => !d.IsKeyedService).GroupBy(d => d.ServiceType)
+                .ToDictionary(g => g.Key, g => g.Last().Lifetime);
+            return lifetimes.TryGetValue(type, out var lifetime) ? lifetime : null;
+        }
+    }
+
+    /// <summary>The handler instance when it is a singleton (OpenIddict's own descriptor or the registration says so).</summary>
+    public object? Get(ServiceDescriptor descriptor)
+    {
+        if (descriptor.ImplementationInstance is { } instance) return instance;
+        return registrations.LifetimeOf(descriptor.ServiceType) == ServiceLifetime.Singleton ? root.GetService(descriptor.ServiceType) : null;
+    }
+
+    /// <summary>The filter instance when it is registered as a singleton.</summary>
+    public object? GetFilter(Type type) =>
+        registrations.LifetimeOf(type) == ServiceLifetime.Singleton ? root.GetService(type) : null;
 }

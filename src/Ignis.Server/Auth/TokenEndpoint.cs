@@ -23,7 +23,8 @@ public sealed class TokenEndpoint(
     SignInManager<IgnisUser> signIn,
     AuthDbContext db,
     SmartPrincipalFactory principals,
-    Clients.PasswordGrant passwordGrant)
+    Clients.PasswordGrant passwordGrant,
+    IOpenIddictTokenStore<OpenIddictEntityFrameworkCoreToken> tokens)
 {
     public async Task<IResult> HandleAsync(HttpContext http)
     {
@@ -70,16 +71,20 @@ public sealed class TokenEndpoint(
     /// <summary>
     /// A refresh replaces the access token: the ones issued earlier in this grant stop working (the resource server
     /// checks the token row). One statement, however long the grant's history: loading and saving each row made
-    /// refreshes slower with every rotation.
+    /// refreshes slower with every rotation. It is committed with the refresh's other rows (<see cref="TokenWriteBatch"/>),
+    /// before the new access token's row is inserted.
     /// </summary>
     private async Task RevokeEarlierAccessTokensAsync(ClaimsPrincipal stored, CancellationToken ct)
     {
         if (stored.GetAuthorizationId() is not { } authorizationId) return;
+        var store = (TokenStore)tokens;
+        store.DeferWrites();
         // OpenIddict stores the RFC 8693 type identifier; older rows may hold the short hint.
-        await db.Set<OpenIddictEntityFrameworkCoreToken>()
-            .Where(t => t.Authorization!.Id == authorizationId && t.Status == Statuses.Valid
-                && (t.Type == TokenTypeIdentifiers.AccessToken || t.Type == TokenTypeHints.AccessToken))
-            .ExecuteUpdateAsync(s => s.SetProperty(t => t.Status, Statuses.Revoked), ct);
+        await store.WriteAsync(
+            "UPDATE \"OpenIddictTokens\" SET \"Status\" = @revoked WHERE \"AuthorizationId\" = @authorization AND \"Status\" = @valid " +
+            "AND (\"Type\" = @type OR \"Type\" = @hint)",
+            [new("@revoked", Statuses.Revoked), new("@authorization", authorizationId), new("@valid", Statuses.Valid),
+             new("@type", TokenTypeIdentifiers.AccessToken), new("@hint", TokenTypeHints.AccessToken)], ct);
     }
 
     internal static IResult Reject(string error, string description) =>

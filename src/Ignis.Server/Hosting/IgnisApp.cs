@@ -11,6 +11,7 @@ public static class IgnisApp
 {
     public static WebApplication Build(string[] args)
     {
+        ConfigFileWatching.UsePolling();
         var builder = WebApplication.CreateBuilder(CommandLine.Normalize(args));
         builder.AddIgnisHosting();
         builder.Services.AddIgnisFhir();

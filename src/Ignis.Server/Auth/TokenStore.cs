@@ -1,0 +1,360 @@
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+using OpenIddict.EntityFrameworkCore;
+using OpenIddict.EntityFrameworkCore.Models;
+using static OpenIddict.Abstractions.OpenIddictExceptions;
+
+namespace Ignis.Server.Auth;
+
+/// <summary>
+/// OpenIddict's EF Core token store, with the calls of every token request written as plain SQL on the request's
+/// own connection (docs/benchmarks.md, "Issue 3"). A code exchange or refresh reads its code or refresh token by
+/// reference id and writes three or four rows; through EF Core each of those paid for change tracking, command
+/// building and the navigation lookups OpenIddict's store makes (the client and the grant are loaded again for
+/// every new token only to take their ids). Here a row is one statement with the ids as plain columns.
+/// <para>
+/// The rows are the ones EF Core reads and writes (same table, columns and value formats on SQLite and
+/// PostgreSQL), so the portal, pruning, revocation by grant/client/user and the migrations keep using EF Core:
+/// every method not overridden here is OpenIddict's. A token entity this store materializes is not tracked by
+/// the DbContext; its <c>Application</c> and <c>Authorization</c> are shells holding only the ids. An entity EF
+/// Core tracks (one returned by a LINQ query of the base store) is still updated and deleted through EF Core, so
+/// its tracked state never goes stale.
+/// </para>
+/// <para>
+/// Updates keep OpenIddict's optimistic concurrency: the row changes only while its concurrency token is the one
+/// read, otherwise <see cref="ConcurrencyException"/> (which makes a concurrent second redemption of a code or
+/// refresh token fail, as with EF Core).
+/// </para>
+/// <para>
+/// While OpenIddict processes a sign-in (<see cref="TokenWriteBatch"/>), writes are queued instead and committed
+/// together in one short transaction at its end, before any token leaves the server: the redemption of the code
+/// or refresh token, the rows of the new tokens and their payloads. The redemption keeps its concurrency check
+/// there; when another request redeemed the same code or refresh token first, nothing of the batch is written
+/// and the sign-in is refused.
+/// </para>
+/// </summary>
+public sealed class TokenStore(
+    IMemoryCache cache,
+    IOpenIddictEntityFrameworkCoreContext context,
+    IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options)
+    : OpenIddictEntityFrameworkCoreTokenStore<OpenIddictEntityFrameworkCoreToken, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization, string>(
+        cache, context, options)
+{
+    private const string Columns =
+        "\"Id\", \"ApplicationId\", \"AuthorizationId\", \"ConcurrencyToken\", \"CreationDate\", \"ExpirationDate\", \"Payload\", " +
+        "\"Properties\", \"RedemptionDate\", \"ReferenceId\", \"Status\", \"Subject\", \"Type\"";
+
+    private const string Insert =
+        "INSERT INTO \"OpenIddictTokens\" (" + Columns + ") VALUES " +
+        "(@id, @application, @authorization, @concurrency, @created, @expires, @payload, @properties, @redeemed, @reference, @status, @subject, @type)";
+
+    private const string Update =
+        "UPDATE \"OpenIddictTokens\" SET \"ApplicationId\" = @application, \"AuthorizationId\" = @authorization, " +
+        "\"ConcurrencyToken\" = @concurrency, \"CreationDate\" = @created, \"ExpirationDate\" = @expires, \"Payload\" = @payload, " +
+        "\"Properties\" = @properties, \"RedemptionDate\" = @redeemed, \"ReferenceId\" = @reference, \"Status\" = @status, " +
+        "\"Subject\" = @subject, \"Type\" = @type WHERE \"Id\" = @id AND \"ConcurrencyToken\" = @expected";
+
+    private const string Delete = "DELETE FROM \"OpenIddictTokens\" WHERE \"Id\" = @id AND \"ConcurrencyToken\" = @expected";
+
+    private const string SelectById = "SELECT " + Columns + " FROM \"OpenIddictTokens\" WHERE \"Id\" = @key";
+
+    private const string SelectByReference = "SELECT " + Columns + " FROM \"OpenIddictTokens\" WHERE \"ReferenceId\" = @key";
+
+    /// <summary>The tokens this store read or wrote in this scope (a request), by id: OpenIddict looks the same token up more than once.</summary>
+    private readonly Dictionary<string, OpenIddictEntityFrameworkCoreToken> _seen = new(StringComparer.Ordinal);
+
+    /// <summary>Queued writes while a sign-in is processed (null: write at once), in the order they were made.</summary>
+    private List<DeferredWrite>? _deferred;
+
+    /// <summary>The queued insert or update of each token entity, so that later changes to it join that write.</summary>
+    private readonly Dictionary<OpenIddictEntityFrameworkCoreToken, DeferredWrite> _deferredByToken = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>One queued statement; its parameters are bound when it is written, from the entity's values then.</summary>
+    private sealed record DeferredWrite(string Sql, Action<DbCommand> Bind, bool MustChangeOneRow);
+
+    /// <summary>Queue writes from now on, until <see cref="FlushAsync"/>.</summary>
+    public void DeferWrites() => _deferred ??= [];
+
+    public bool HasDeferredWrites => _deferred is { Count: > 0 };
+
+    /// <summary>Queues a statement of the caller's with the token writes (it runs in their order and transaction); runs it at once when nothing is queued.</summary>
+    public async Task WriteAsync(string sql, IReadOnlyList<KeyValuePair<string, object?>> parameters, CancellationToken ct)
+    {
+        void Bind(DbCommand command)
+        {
+            foreach (var (name, value) in parameters) Add(command, name, value);
+        }
+        if (_deferred is not null)
+        {
+            _deferred.Add(new DeferredWrite(sql, Bind, MustChangeOneRow: false));
+            return;
+        }
+        var db = await Context.GetDbContextAsync(ct);
+        await using var command = await CommandAsync(db, sql, ct);
+        Bind(command);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// Writes the queued statements in one transaction and stops queuing. False, with nothing written, when a row
+    /// to update had changed since it was read (a code or refresh token redeemed by another request meanwhile).
+    /// </summary>
+    public async Task<bool> FlushAsync(CancellationToken ct)
+    {
+        var writes = _deferred;
+        _deferred = null;
+        _deferredByToken.Clear();
+        if (writes is not { Count: > 0 }) return true;
+        var db = await Context.GetDbContextAsync(ct);
+        var owned = db.Database.CurrentTransaction is null;
+        var transaction = db.Database.CurrentTransaction ?? await db.Database.BeginTransactionAsync(ct);
+        try
+        {
+            foreach (var write in writes)
+            {
+                await using var command = await CommandAsync(db, write.Sql, ct);
+                write.Bind(command);
+                if (await command.ExecuteNonQueryAsync(ct) != 1 && write.MustChangeOneRow)
+                {
+                    if (owned) await transaction.RollbackAsync(ct);
+                    _seen.Clear();
+                    return false;
+                }
+            }
+            if (owned) await transaction.CommitAsync(ct);
+            return true;
+        }
+        catch
+        {
+            _seen.Clear();
+            if (owned) await transaction.RollbackAsync(CancellationToken.None);
+            throw;
+        }
+        finally
+        {
+            if (owned) await transaction.DisposeAsync();
+        }
+    }
+
+    public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        var db = await Context.GetDbContextAsync(cancellationToken);
+        if (IsTracked(db, token))
+        {
+            await base.CreateAsync(token, cancellationToken);
+            return;
+        }
+        token.Id ??= Guid.NewGuid().ToString();
+        token.ConcurrencyToken ??= Guid.NewGuid().ToString();
+        _seen[token.Id] = token;
+        if (_deferred is not null)
+        {
+            var insert = new DeferredWrite(Insert, command => Bind(command, token, expected: null), MustChangeOneRow: false);
+            _deferred.Add(insert);
+            _deferredByToken[token] = insert;
+            return;
+        }
+        await using var command = await CommandAsync(db, Insert, cancellationToken);
+        Bind(command, token, expected: null);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        var db = await Context.GetDbContextAsync(cancellationToken);
+        if (IsTracked(db, token))
+        {
+            await base.UpdateAsync(token, cancellationToken);
+            return;
+        }
+        // A token whose insert or update is queued: that write takes the new values when it runs.
+        if (_deferredByToken.ContainsKey(token)) return;
+        var expected = token.ConcurrencyToken;
+        var next = Guid.NewGuid().ToString();
+        if (_deferred is not null)
+        {
+            token.ConcurrencyToken = next;
+            var update = new DeferredWrite(Update, command => Bind(command, token, expected), MustChangeOneRow: true);
+            _deferred.Add(update);
+            _deferredByToken[token] = update;
+            return;
+        }
+        await using var command = await CommandAsync(db, Update, cancellationToken);
+        token.ConcurrencyToken = next;
+        Bind(command, token, expected);
+        if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
+        {
+            token.ConcurrencyToken = expected;
+            _seen.Remove(token.Id!);
+            throw new ConcurrencyException("The token was changed or deleted by another request since it was read.");
+        }
+    }
+
+    public override async ValueTask DeleteAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        var db = await Context.GetDbContextAsync(cancellationToken);
+        if (IsTracked(db, token))
+        {
+            await base.DeleteAsync(token, cancellationToken);
+            return;
+        }
+        if (_deferredByToken.Remove(token, out var queued))
+        {
+            // Written together with the batch: a queued insert is simply not made; a queued update still checks the row.
+            _deferred!.Remove(queued);
+            _seen.Remove(token.Id!);
+            if (!queued.MustChangeOneRow) return;
+        }
+        await using var command = await CommandAsync(db, Delete, cancellationToken);
+        Add(command, "@id", token.Id);
+        Add(command, "@expected", token.ConcurrencyToken);
+        _seen.Remove(token.Id!);
+        if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
+            throw new ConcurrencyException("The token was changed or deleted by another request since it was read.");
+    }
+
+    public override async ValueTask<OpenIddictEntityFrameworkCoreToken?> FindByIdAsync(string identifier, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(identifier);
+        if (_seen.TryGetValue(identifier, out var known)) return known;
+        var db = await Context.GetDbContextAsync(cancellationToken);
+        if (Tracked(db, t => t.Id == identifier) is { } tracked) return tracked;
+        return await SelectAsync(db, SelectById, identifier, cancellationToken);
+    }
+
+    public override async ValueTask<OpenIddictEntityFrameworkCoreToken?> FindByReferenceIdAsync(string identifier, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(identifier);
+        foreach (var known in _seen.Values)
+            if (string.Equals(known.ReferenceId, identifier, StringComparison.Ordinal)) return known;
+        var db = await Context.GetDbContextAsync(cancellationToken);
+        if (Tracked(db, t => string.Equals(t.ReferenceId, identifier, StringComparison.Ordinal)) is { } tracked) return tracked;
+        return await SelectAsync(db, SelectByReference, identifier, cancellationToken);
+    }
+
+    public override ValueTask<string?> GetApplicationIdAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken) =>
+        token.Application is { } application ? new(application.Id) : base.GetApplicationIdAsync(token, cancellationToken);
+
+    public override ValueTask<string?> GetAuthorizationIdAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken) =>
+        token.Authorization is { } authorization ? new(authorization.Id) : base.GetAuthorizationIdAsync(token, cancellationToken);
+
+    /// <summary>
+    /// A new token takes its client's id as a shell (EF Core's store loads the client entity for it). A tracked
+    /// token keeps EF Core's behaviour.
+    /// </summary>
+    public override async ValueTask SetApplicationIdAsync(OpenIddictEntityFrameworkCoreToken token, string? identifier, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        var db = await Context.GetDbContextAsync(cancellationToken);
+        if (IsTracked(db, token)) await base.SetApplicationIdAsync(token, identifier, cancellationToken);
+        else token.Application = string.IsNullOrEmpty(identifier) ? null : new OpenIddictEntityFrameworkCoreApplication { Id = identifier };
+    }
+
+    public override async ValueTask SetAuthorizationIdAsync(OpenIddictEntityFrameworkCoreToken token, string? identifier, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        var db = await Context.GetDbContextAsync(cancellationToken);
+        if (IsTracked(db, token)) await base.SetAuthorizationIdAsync(token, identifier, cancellationToken);
+        else token.Authorization = string.IsNullOrEmpty(identifier) ? null : new OpenIddictEntityFrameworkCoreAuthorization { Id = identifier };
+    }
+
+    private static bool IsTracked(DbContext db, OpenIddictEntityFrameworkCoreToken token) =>
+        Tracked(db, t => ReferenceEquals(t, token)) is not null;
+
+    /// <summary>A token the DbContext tracks, found without running change detection over everything it tracks.</summary>
+    private static OpenIddictEntityFrameworkCoreToken? Tracked(DbContext db, Func<OpenIddictEntityFrameworkCoreToken, bool> match)
+    {
+        var tracker = db.ChangeTracker;
+        var detect = tracker.AutoDetectChangesEnabled;
+        tracker.AutoDetectChangesEnabled = false;
+        try
+        {
+            foreach (var entry in tracker.Entries<OpenIddictEntityFrameworkCoreToken>())
+                if (match(entry.Entity)) return entry.Entity;
+            return null;
+        }
+        finally
+        {
+            tracker.AutoDetectChangesEnabled = detect;
+        }
+    }
+
+    private async Task<OpenIddictEntityFrameworkCoreToken?> SelectAsync(DbContext db, string sql, string key, CancellationToken ct)
+    {
+        await using var command = await CommandAsync(db, sql, ct);
+        Add(command, "@key", key);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct)) return null;
+        var token = new OpenIddictEntityFrameworkCoreToken
+        {
+            Id = reader.GetString(0),
+            Application = reader.IsDBNull(1) ? null : new OpenIddictEntityFrameworkCoreApplication { Id = reader.GetString(1) },
+            Authorization = reader.IsDBNull(2) ? null : new OpenIddictEntityFrameworkCoreAuthorization { Id = reader.GetString(2) },
+            ConcurrencyToken = String(reader, 3),
+            CreationDate = Date(reader, 4),
+            ExpirationDate = Date(reader, 5),
+            Payload = String(reader, 6),
+            Properties = String(reader, 7),
+            RedemptionDate = Date(reader, 8),
+            ReferenceId = String(reader, 9),
+            Status = String(reader, 10),
+            Subject = String(reader, 11),
+            Type = String(reader, 12),
+        };
+        _seen[token.Id] = token;
+        return token;
+    }
+
+    private static string? String(DbDataReader reader, int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+
+    /// <summary>UTC, as EF Core hands the dates to OpenIddict (SQLite keeps them as text, PostgreSQL as timestamptz).</summary>
+    private static DateTime? Date(DbDataReader reader, int i) =>
+        reader.IsDBNull(i) ? null : DateTime.SpecifyKind(reader.GetDateTime(i), DateTimeKind.Utc);
+
+    private void Bind(DbCommand command, OpenIddictEntityFrameworkCoreToken token, string? expected)
+    {
+        Add(command, "@id", token.Id);
+        Add(command, "@application", token.Application?.Id);
+        Add(command, "@authorization", token.Authorization?.Id);
+        Add(command, "@concurrency", token.ConcurrencyToken);
+        Add(command, "@created", ToStored(token.CreationDate));
+        Add(command, "@expires", ToStored(token.ExpirationDate));
+        Add(command, "@payload", token.Payload);
+        Add(command, "@properties", token.Properties);
+        Add(command, "@redeemed", ToStored(token.RedemptionDate));
+        Add(command, "@reference", token.ReferenceId);
+        Add(command, "@status", token.Status);
+        Add(command, "@subject", token.Subject);
+        Add(command, "@type", token.Type);
+        if (expected is not null) Add(command, "@expected", expected);
+    }
+
+    /// <summary>EF Core writes the dates as UTC (PostgreSQL refuses other kinds for timestamptz).</summary>
+    private static DateTime? ToStored(DateTime? value) => value is { } v ? DateTime.SpecifyKind(v, DateTimeKind.Utc) : null;
+
+    private static void Add(DbCommand command, string name, object? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
+    }
+
+    /// <summary>A command on the DbContext's connection, in its transaction when one is open.</summary>
+    private async Task<DbCommand> CommandAsync(DbContext db, string sql, CancellationToken ct)
+    {
+        var connection = db.Database.GetDbConnection();
+        if (connection.State != System.Data.ConnectionState.Open)
+            await db.Database.OpenConnectionAsync(ct); // EF Core closes it when the context is disposed
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        if (db.Database.CurrentTransaction is { } transaction) command.Transaction = transaction.GetDbTransaction();
+        return command;
+    }
+}
