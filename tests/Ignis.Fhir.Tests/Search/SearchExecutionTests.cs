@@ -566,6 +566,16 @@ public abstract class SearchExecutionTests(SearchTestDatabase db) : IDisposable
         first.Matches.Count.ShouldBe(10);
         first.NextCursor.ShouldNotBeNull();
         first.Total.ShouldBeNull();
+        // Paging through gives the 30 in res_key order (PostgreSQL reads them from the code's keys in index order).
+        var ids = first.Matches.Select(m => m.Id).ToList();
+        for (var next = first.NextCursor; next is not null;)
+        {
+            var request = SearchParser.Parse("Observation", SearchEngine.ParseQueryString(query + "&_count=10&_cursor=" + next), SearchHandling.Strict);
+            var page = await SearchEngine.ExecuteAsync(_db.Connection, request, TestContext.Current.CancellationToken);
+            ids.AddRange(page.Matches.Select(m => m.Id));
+            next = page.NextCursor;
+        }
+        ids.ShouldBe(Enumerable.Range(each - 30, 30).Select(i => "o" + i));
         (await _db.Search("Observation", query + "&_count=10&_total=accurate")).Total.ShouldBe(30);
         (await _db.Search("Observation", query + "&_summary=count")).Total.ShouldBe(30);
         // A result that fits on the first page has its total without a count.

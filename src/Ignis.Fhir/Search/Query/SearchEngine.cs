@@ -230,6 +230,14 @@ public static class SearchEngine
             }
             everySetLarge = pageDriver is null && severalProbed;
         }
+        if (everySetLarge && sql.Dialect.PageFromKeys && fragments.All(f => f.KeyOnly) && candidates.FirstOrDefault(f => f.Ordered) is { } ordered)
+        {
+            // PostgreSQL: every set is large, but one comes out of its index in res_key order (a token with system and
+            // code). Walking that set's keys in order, checking the others per key, finds the page like the walk of the
+            // type but over the set's members only (10M resources, code=8480-6 and date=ge2025-12-01: 3,091 keys and
+            // date checks, 9 ms, instead of 17,485 Observations with two checks each, 42-380 ms). The count keeps `best`.
+            pageDriver = ordered;
+        }
 
         string Where(Fragment? driver)
         {
