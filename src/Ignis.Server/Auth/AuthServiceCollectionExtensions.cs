@@ -252,8 +252,11 @@ public static partial class AuthServiceCollectionExtensions
         return app;
     }
 
-    /// <summary>Creates or upgrades the auth tables (EF Core migrations) and seeds the demo users and clients when asked.</summary>
-    public static async Task InitializeIgnisAuthAsync(this WebApplication app, bool seedDemo)
+    /// <summary>
+    /// Creates or upgrades the auth tables (EF Core migrations) and seeds the demo users and clients when
+    /// <paramref name="seedDemo"/> (known once the FHIR side has seeded, which runs meanwhile) says so.
+    /// </summary>
+    public static async Task InitializeIgnisAuthAsync(this WebApplication app, Task<bool> seedDemo)
     {
         using var scope = app.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<AuthDbContext>();
@@ -271,7 +274,7 @@ public static partial class AuthServiceCollectionExtensions
         // Protection key, the others read them, rather than each making its own.
         _ = scope.ServiceProvider.GetRequiredService<KeyRing>().Current;
         scope.ServiceProvider.GetRequiredService<IDataProtectionProvider>().CreateProtector("Ignis.Startup").Protect([0]);
-        if (seedDemo && !await db.Users.AnyAsync() && !await db.Set<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication>().AnyAsync())
+        if (await seedDemo && !await db.Users.AnyAsync() && !await db.Set<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication>().AnyAsync())
         {
             await DemoAuthData.SeedAsync(scope.ServiceProvider);
             LogAuthSeeded(logger);

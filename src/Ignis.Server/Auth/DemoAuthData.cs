@@ -30,10 +30,16 @@ public static class DemoAuthData
             if (!await roles.RoleExistsAsync(role)) Check(await roles.CreateAsync(new IdentityRole(role)));
 
         var users = services.GetRequiredService<UserManager<IgnisUser>>();
-        foreach (var (name, password, role, fhirUser) in Users)
+        // Each password hash is a deliberately slow PBKDF2 (~80 ms): hashed on every core at once, each password
+        // checked by the same validators UserManager.CreateAsync(user, password) runs.
+        var accounts = Users.Select(u => (u.Role, User: new IgnisUser { UserName = u.Name, FhirUser = u.FhirUser }, u.Password)).ToList();
+        foreach (var (_, user, password) in accounts)
+            foreach (var validator in users.PasswordValidators)
+                Check(await validator.ValidateAsync(users, user, password));
+        Parallel.ForEach(accounts, a => a.User.PasswordHash = users.PasswordHasher.HashPassword(a.User, a.Password));
+        foreach (var (role, user, _) in accounts)
         {
-            var user = new IgnisUser { UserName = name, FhirUser = fhirUser };
-            Check(await users.CreateAsync(user, password));
+            Check(await users.CreateAsync(user));
             Check(await users.AddToRoleAsync(user, role));
         }
 

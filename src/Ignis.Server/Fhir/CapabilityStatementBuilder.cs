@@ -29,6 +29,14 @@ public sealed class CapabilityStatementBuilder(SearchParameterRegistry registry,
 
     private const int MaxCached = 16;
 
+    /// <summary>
+    /// Builds and serializes a statement once without keeping it (start-up, off the request path): the first
+    /// /fhir/metadata request then finds the FHIR serializer's type maps and this code ready.
+    /// </summary>
+    public void Warm() => Ignis.Fhir.Serialization.FhirSerializer.Serialize(Create(WarmUpBase), Ignis.Fhir.Serialization.FhirFormat.Json);
+
+    private const string WarmUpBase = "http://localhost/fhir";
+
     public CapabilityStatement Build(string baseUrl)
     {
         lock (_lock)

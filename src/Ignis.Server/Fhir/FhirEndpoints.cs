@@ -84,6 +84,8 @@ public static class FhirEndpoints
             var text = builder.Serialized(BaseUrl(http), format, pretty, summary);
             http.Response.ContentType = FhirContent.MimeOf(format) + "; charset=utf-8";
             await http.Response.WriteAsync(text, http.RequestAborted);
+            http.RequestServices.GetService<StartupTimings>()?.Write(
+                http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Ignis.Startup"), "first /fhir/metadata answered");
             return;
         }
 

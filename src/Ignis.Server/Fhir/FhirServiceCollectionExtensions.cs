@@ -39,7 +39,7 @@ public static class FhirServiceCollectionExtensions
                 throw new InvalidOperationException($"Ignis:Storage:Provider '{storage.Provider}' is not known; use sqlite or postgres.");
             return new SqliteFhirStore(sp.GetRequiredService<FhirDatabase>(), sp.GetRequiredService<WriteGate>());
         });
-        services.AddSingleton(SearchParameterRegistry.Default);
+        services.AddSingleton(_ => SearchParameterRegistry.Default);
         services.AddSingleton<WriteGate>();
         services.AddSingleton<CapabilityStatementBuilder>();
         services.AddSingleton<ValidatedTokenCache>();

@@ -1,5 +1,7 @@
 using Hl7.Fhir.Model;
+using Task = System.Threading.Tasks.Task;
 using Ignis.Fhir.Engine;
+using Ignis.Fhir.Search;
 using Ignis.Fhir.Serialization;
 using Ignis.Fhir.Storage;
 using Ignis.Server.Auth;
@@ -72,25 +74,62 @@ public static partial class HostingExtensions
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Demo data seeded: {Count} resources")]
     private static partial void LogSeeded(ILogger logger, int count);
 
-    /// <summary>Creates or upgrades the database, then seeds the demo data when asked and the database is empty.</summary>
-    public static WebApplication InitializeIgnis(this WebApplication app)
+    /// <summary>
+    /// Creates or upgrades the database, then seeds the demo data when asked and the database is empty. The FHIR side
+    /// (model, store, demo record) runs on a pool thread while this one does the auth side (EF Core model and
+    /// migrations, signing keys, Data Protection); start-up returns when both are done and rethrows what either threw.
+    /// </summary>
+    public static WebApplication InitializeIgnis(this WebApplication app, Task<SearchParameterRegistry>? fhirModel = null)
     {
         // On PostgreSQL nodes that start together take turns: one migrates and seeds, the others then find it done.
         using var startup = app.Services.GetRequiredService<Ignis.Server.Data.AuthDatabase>().LockStartup();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Ignis.Startup");
-        var store = app.Services.GetRequiredService<IFhirStore>();
-        var from = store.Migrate();
-        LogMigrated(logger, store.Location, from, store.LatestSchemaVersion);
-
+        var timings = app.Services.GetRequiredService<StartupTimings>();
         var options = app.Services.GetRequiredService<IOptions<IgnisOptions>>().Value;
-        var seeded = 0;
-        if (options.Demo)
+
+        // The signing keys are files next to a SQLite database (made on the first start: an RSA key takes up to a
+        // second): loaded meanwhile. On PostgreSQL they are rows, read or made after the auth migrations.
+        var database = app.Services.GetRequiredService<Ignis.Server.Data.AuthDatabase>();
+        var keys = database.IsPostgres ? Task.CompletedTask : Task.Run(() => _ = app.Services.GetRequiredService<KeyRing>().Current);
+        var fhir = Task.Run(async () =>
         {
-            seeded = DemoData.SeedIfEmptyAsync(app.Services.GetRequiredService<FhirService>()).GetAwaiter().GetResult();
-            if (seeded > 0) LogSeeded(logger, seeded);
-        }
+            if (fhirModel is not null) await fhirModel;
+            var store = app.Services.GetRequiredService<IFhirStore>();
+            var from = store.Migrate();
+            LogMigrated(logger, store.Location, from, store.LatestSchemaVersion);
+            timings.Mark("FHIR store migrated");
+            var seeded = 0;
+            if (options.Demo)
+            {
+                seeded = await DemoData.SeedIfEmptyAsync(app.Services.GetRequiredService<FhirService>());
+                if (seeded > 0) LogSeeded(logger, seeded);
+                timings.Mark("demo data");
+            }
+            app.Services.GetRequiredService<CapabilityStatementBuilder>().Warm();
+            timings.Mark("capability statement warmed");
+            return seeded;
+        });
         // Demo users and clients only come with the demo record on an empty database, never onto real data.
-        app.InitializeIgnisAuthAsync(seedDemo: seeded > 0).GetAwaiter().GetResult();
+        var auth = app.InitializeIgnisAuthAsync(seedDemo: SeededAsync(fhir));
+        try
+        {
+            auth.GetAwaiter().GetResult();
+        }
+        finally
+        {
+            // Never leave the other threads running behind a failed start; their own failures are rethrown here.
+            try
+            {
+                fhir.GetAwaiter().GetResult();
+            }
+            finally
+            {
+                keys.GetAwaiter().GetResult();
+            }
+        }
+        timings.Mark("auth initialized");
         return app;
     }
+
+    private static async Task<bool> SeededAsync(Task<int> fhir) => await fhir > 0;
 }
