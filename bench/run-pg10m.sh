@@ -6,14 +6,15 @@
 #   http    the Release server on the database (IGNIS_DLL: a server build that runs on PostgreSQL),
 #           wrk with 1 thread and 1 connection rotating over the same query lists
 # usage: bench/run-pg10m.sh engine|http      env: PG_CONN, PG_DATA, LISTS, N (queries per list, 500),
-#        EXPLAIN_MIN_MS (auto_explain threshold for the engine run), COLD, PORT (5690), IGNIS_DLL
+#        EXPLAIN_MIN_MS (auto_explain threshold for the engine run), COLD, PORT (5690), IGNIS_DLL,
+#        SEARCHPATH_DLL (another build of bench/Ignis.Bench.SearchPath, e.g. the code before a change)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PG_CONN=${PG_CONN:-"Host=127.0.0.1;Port=54340;Username=postgres;Database=ignis"}
 PG_DATA=${PG_DATA:-"$BENCH_DIR/data/pg10m"}
 LISTS=${LISTS:-"$BENCH_DIR/data/pg10m-lists"}
 N=${N:-500}
 PORT=${PORT:-5690}
-SEARCHPATH_DLL="$BENCH_DIR/Ignis.Bench.SearchPath/bin/Release/net10.0/Ignis.Bench.SearchPath.dll"
+SEARCHPATH_DLL=${SEARCHPATH_DLL:-"$BENCH_DIR/Ignis.Bench.SearchPath/bin/Release/net10.0/Ignis.Bench.SearchPath.dll"}
 
 # The query lists, shuffled with a fixed seed (the same order on every run).
 make_lists() {
@@ -38,10 +39,13 @@ phase_engine() {
   local f
   for f in obs-patient patient-name obs-code-date; do
     local n=$N lines; lines=$(wc -l <"$RESULTS_DIR/$f.txt"); [ "$lines" -lt "$n" ] && n=$lines
+    # A cold run starts at once (the restart is what it measures); a warm one waits for a quiet moment first.
+    [ -z "${COLD:-}" ] && wait_quiet
+    log "load before $f: $(cut -d' ' -f1-3 /proc/loadavg)"
     # WARMUP=0 on a cold run: every query is measured, the first ones included.
     WARMUP=${WARMUP:-$([ -n "${COLD:-}" ] && echo 0 || echo 50)} PER_QUERY=1 \
       dotnet "$SEARCHPATH_DLL" "$PG_CONN" "$n" "$RESULTS_DIR/$f.txt" >"$RESULTS_DIR/engine-$f.txt"
-    log "engine $([ -n "${COLD:-}" ] && echo cold || echo warm): $(tail -1 "$RESULTS_DIR/engine-$f.txt")"
+    log "engine $([ -n "${COLD:-}" ] && echo cold || echo warm): $(tail -1 "$RESULTS_DIR/engine-$f.txt")  (load after: $(cut -d' ' -f1-3 /proc/loadavg))"
     sort -k1,1 -g -r "$RESULTS_DIR/engine-$f.txt" | grep ' ms ' | head -3 | sed 's/^/    slowest: /' | tee -a "$RESULTS_DIR/run.log" >&2 || true
   done
 }

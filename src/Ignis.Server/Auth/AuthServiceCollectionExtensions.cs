@@ -84,6 +84,7 @@ public static partial class AuthServiceCollectionExtensions
                 o.UseEntityFrameworkCore().UseDbContext<AuthDbContext>();
                 // The token requests' rows as plain SQL; everything else through OpenIddict's EF Core store (TokenStore).
                 o.ReplaceTokenStore<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken, TokenStore>(ServiceLifetime.Scoped);
+                o.ReplaceAuthorizationStore<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization, AuthorizationStore>(ServiceLifetime.Scoped);
             })
             .AddServer(o =>
             {

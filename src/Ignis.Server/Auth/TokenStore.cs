@@ -85,7 +85,7 @@ public sealed class TokenStore(
     {
         void Bind(DbCommand command)
         {
-            foreach (var (name, value) in parameters) Add(command, name, value);
+            foreach (var (name, value) in parameters) AuthSql.Add(command, name, value);
         }
         if (_deferred is not null)
         {
@@ -93,7 +93,7 @@ public sealed class TokenStore(
             return;
         }
         var db = await Context.GetDbContextAsync(ct);
-        await using var command = await CommandAsync(db, sql, ct);
+        await using var command = await AuthSql.CommandAsync(db, sql, ct);
         Bind(command);
         await command.ExecuteNonQueryAsync(ct);
     }
@@ -115,7 +115,7 @@ public sealed class TokenStore(
         {
             foreach (var write in writes)
             {
-                await using var command = await CommandAsync(db, write.Sql, ct);
+                await using var command = await AuthSql.CommandAsync(db, write.Sql, ct);
                 write.Bind(command);
                 if (await command.ExecuteNonQueryAsync(ct) != 1 && write.MustChangeOneRow)
                 {
@@ -158,7 +158,7 @@ public sealed class TokenStore(
             _deferredByToken[token] = insert;
             return;
         }
-        await using var command = await CommandAsync(db, Insert, cancellationToken);
+        await using var command = await AuthSql.CommandAsync(db, Insert, cancellationToken);
         Bind(command, token, expected: null);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -184,7 +184,7 @@ public sealed class TokenStore(
             _deferredByToken[token] = update;
             return;
         }
-        await using var command = await CommandAsync(db, Update, cancellationToken);
+        await using var command = await AuthSql.CommandAsync(db, Update, cancellationToken);
         token.ConcurrencyToken = next;
         Bind(command, token, expected);
         if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
@@ -211,9 +211,9 @@ public sealed class TokenStore(
             _seen.Remove(token.Id!);
             if (!queued.MustChangeOneRow) return;
         }
-        await using var command = await CommandAsync(db, Delete, cancellationToken);
-        Add(command, "@id", token.Id);
-        Add(command, "@expected", token.ConcurrencyToken);
+        await using var command = await AuthSql.CommandAsync(db, Delete, cancellationToken);
+        AuthSql.Add(command, "@id", token.Id);
+        AuthSql.Add(command, "@expected", token.ConcurrencyToken);
         _seen.Remove(token.Id!);
         if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
             throw new ConcurrencyException("The token was changed or deleted by another request since it was read.");
@@ -267,28 +267,13 @@ public sealed class TokenStore(
     private static bool IsTracked(DbContext db, OpenIddictEntityFrameworkCoreToken token) =>
         Tracked(db, t => ReferenceEquals(t, token)) is not null;
 
-    /// <summary>A token the DbContext tracks, found without running change detection over everything it tracks.</summary>
-    private static OpenIddictEntityFrameworkCoreToken? Tracked(DbContext db, Func<OpenIddictEntityFrameworkCoreToken, bool> match)
-    {
-        var tracker = db.ChangeTracker;
-        var detect = tracker.AutoDetectChangesEnabled;
-        tracker.AutoDetectChangesEnabled = false;
-        try
-        {
-            foreach (var entry in tracker.Entries<OpenIddictEntityFrameworkCoreToken>())
-                if (match(entry.Entity)) return entry.Entity;
-            return null;
-        }
-        finally
-        {
-            tracker.AutoDetectChangesEnabled = detect;
-        }
-    }
+    private static OpenIddictEntityFrameworkCoreToken? Tracked(DbContext db, Func<OpenIddictEntityFrameworkCoreToken, bool> match) =>
+        AuthSql.Tracked(db, match);
 
     private async Task<OpenIddictEntityFrameworkCoreToken?> SelectAsync(DbContext db, string sql, string key, CancellationToken ct)
     {
-        await using var command = await CommandAsync(db, sql, ct);
-        Add(command, "@key", key);
+        await using var command = await AuthSql.CommandAsync(db, sql, ct);
+        AuthSql.Add(command, "@key", key);
         await using var reader = await command.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct)) return null;
         var token = new OpenIddictEntityFrameworkCoreToken
@@ -296,65 +281,36 @@ public sealed class TokenStore(
             Id = reader.GetString(0),
             Application = reader.IsDBNull(1) ? null : new OpenIddictEntityFrameworkCoreApplication { Id = reader.GetString(1) },
             Authorization = reader.IsDBNull(2) ? null : new OpenIddictEntityFrameworkCoreAuthorization { Id = reader.GetString(2) },
-            ConcurrencyToken = String(reader, 3),
-            CreationDate = Date(reader, 4),
-            ExpirationDate = Date(reader, 5),
-            Payload = String(reader, 6),
-            Properties = String(reader, 7),
-            RedemptionDate = Date(reader, 8),
-            ReferenceId = String(reader, 9),
-            Status = String(reader, 10),
-            Subject = String(reader, 11),
-            Type = String(reader, 12),
+            ConcurrencyToken = AuthSql.String(reader, 3),
+            CreationDate = AuthSql.Date(reader, 4),
+            ExpirationDate = AuthSql.Date(reader, 5),
+            Payload = AuthSql.String(reader, 6),
+            Properties = AuthSql.String(reader, 7),
+            RedemptionDate = AuthSql.Date(reader, 8),
+            ReferenceId = AuthSql.String(reader, 9),
+            Status = AuthSql.String(reader, 10),
+            Subject = AuthSql.String(reader, 11),
+            Type = AuthSql.String(reader, 12),
         };
         _seen[token.Id] = token;
         return token;
     }
 
-    private static string? String(DbDataReader reader, int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
-
-    /// <summary>UTC, as EF Core hands the dates to OpenIddict (SQLite keeps them as text, PostgreSQL as timestamptz).</summary>
-    private static DateTime? Date(DbDataReader reader, int i) =>
-        reader.IsDBNull(i) ? null : DateTime.SpecifyKind(reader.GetDateTime(i), DateTimeKind.Utc);
-
     private void Bind(DbCommand command, OpenIddictEntityFrameworkCoreToken token, string? expected)
     {
-        Add(command, "@id", token.Id);
-        Add(command, "@application", token.Application?.Id);
-        Add(command, "@authorization", token.Authorization?.Id);
-        Add(command, "@concurrency", token.ConcurrencyToken);
-        Add(command, "@created", ToStored(token.CreationDate));
-        Add(command, "@expires", ToStored(token.ExpirationDate));
-        Add(command, "@payload", token.Payload);
-        Add(command, "@properties", token.Properties);
-        Add(command, "@redeemed", ToStored(token.RedemptionDate));
-        Add(command, "@reference", token.ReferenceId);
-        Add(command, "@status", token.Status);
-        Add(command, "@subject", token.Subject);
-        Add(command, "@type", token.Type);
-        if (expected is not null) Add(command, "@expected", expected);
-    }
-
-    /// <summary>EF Core writes the dates as UTC (PostgreSQL refuses other kinds for timestamptz).</summary>
-    private static DateTime? ToStored(DateTime? value) => value is { } v ? DateTime.SpecifyKind(v, DateTimeKind.Utc) : null;
-
-    private static void Add(DbCommand command, string name, object? value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value ?? DBNull.Value;
-        command.Parameters.Add(parameter);
-    }
-
-    /// <summary>A command on the DbContext's connection, in its transaction when one is open.</summary>
-    private async Task<DbCommand> CommandAsync(DbContext db, string sql, CancellationToken ct)
-    {
-        var connection = db.Database.GetDbConnection();
-        if (connection.State != System.Data.ConnectionState.Open)
-            await db.Database.OpenConnectionAsync(ct); // EF Core closes it when the context is disposed
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        if (db.Database.CurrentTransaction is { } transaction) command.Transaction = transaction.GetDbTransaction();
-        return command;
+        AuthSql.Add(command, "@id", token.Id);
+        AuthSql.Add(command, "@application", token.Application?.Id);
+        AuthSql.Add(command, "@authorization", token.Authorization?.Id);
+        AuthSql.Add(command, "@concurrency", token.ConcurrencyToken);
+        AuthSql.Add(command, "@created", AuthSql.ToStored(token.CreationDate));
+        AuthSql.Add(command, "@expires", AuthSql.ToStored(token.ExpirationDate));
+        AuthSql.Add(command, "@payload", token.Payload);
+        AuthSql.Add(command, "@properties", token.Properties);
+        AuthSql.Add(command, "@redeemed", AuthSql.ToStored(token.RedemptionDate));
+        AuthSql.Add(command, "@reference", token.ReferenceId);
+        AuthSql.Add(command, "@status", token.Status);
+        AuthSql.Add(command, "@subject", token.Subject);
+        AuthSql.Add(command, "@type", token.Type);
+        if (expected is not null) AuthSql.Add(command, "@expected", expected);
     }
 }

@@ -43,8 +43,8 @@ public static class FhirAuthentication
 
         var cache = http.RequestServices.GetRequiredService<ValidatedTokenCache>();
         // A certificate-bound token (RFC 8705 §3) is valid only with its certificate: the certificate is part of the key.
-        var certificate = http.Connection.ClientCertificate is { } presented ? " " + presented.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256) : "";
-        var key = ValidatedTokenCache.Key(header + certificate, FhirEndpoints.BaseUrl(http));
+        var certificate = http.Connection.ClientCertificate is { } presented ? presented.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256) : "";
+        var key = ValidatedTokenCache.Key(header, certificate, FhirEndpoints.BaseUrl(http));
         if (cache.TryGet(key, out var known)) return known;
 
         // A JWT from a trusted external issuer (Auth/External), picked by its iss; without such issuers this costs nothing.
@@ -123,8 +123,26 @@ public sealed class ValidatedTokenCache(TimeProvider time)
 
     public void Clear() => _entries.Clear();
 
-    public static string Key(string header, string audience) =>
-        Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(audience + " " + header)));
+    /// <summary>
+    /// SHA-256 of the FHIR base, the Authorization header and the client certificate's thumbprint: the cache holds no
+    /// token. Hashed from a stack buffer, since this runs on every FHIR request with a token.
+    /// </summary>
+    public static string Key(string header, string certificate, string audience)
+    {
+        var utf8 = System.Text.Encoding.UTF8;
+        var length = utf8.GetMaxByteCount(audience.Length + header.Length + certificate.Length + 2);
+        byte[]? rented = null;
+        var buffer = length <= 4096 ? stackalloc byte[length] : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(length));
+        var n = utf8.GetBytes(audience, buffer);
+        buffer[n++] = (byte)' ';
+        n += utf8.GetBytes(header, buffer[n..]);
+        buffer[n++] = (byte)' ';
+        n += utf8.GetBytes(certificate, buffer[n..]);
+        Span<byte> hash = stackalloc byte[System.Security.Cryptography.SHA256.HashSizeInBytes];
+        System.Security.Cryptography.SHA256.HashData(buffer[..n], hash);
+        if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        return Convert.ToBase64String(hash);
+    }
 
     public bool TryGet(string key, out AccessContext access)
     {

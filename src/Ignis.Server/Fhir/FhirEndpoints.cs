@@ -245,7 +245,8 @@ public static class FhirEndpoints
         }
 
         var isWrite = FhirService.IsWrite(request.Interaction) || request.Interaction == Interaction.Bundle;
-        if (isWrite && request.Prefer == PreferReturn.Minimal)
+        // A batch or transaction always answers with its response Bundle (R4 §3.1.0.11): Prefer shapes its entries.
+        if (isWrite && request.Prefer == PreferReturn.Minimal && request.Interaction != Interaction.Bundle)
         {
             http.Response.StatusCode = response.Status;
             return;

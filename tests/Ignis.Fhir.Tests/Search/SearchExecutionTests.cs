@@ -537,6 +537,52 @@ public abstract class SearchExecutionTests(SearchTestDatabase db) : IDisposable
     }
 
     [Fact]
+    public async Task When_every_set_is_large_the_automatic_total_is_left_out_but_accurate_counts()
+    {
+        // code=c on 20,030 Observations, a 2025 date on 20,030, both on 30: each set is over the second probe's bound
+        // (SearchEngine.LargeProbeLimit), the result is 30 resources.
+        const int each = SearchEngine.LargeProbeLimit + 30;
+        var recent = new DateTime(2025, 6, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
+        var old = new DateTime(2015, 6, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
+        using (var tx = _db.Connection.BeginTransaction())
+        {
+            Dapper.SqlMapper.Execute(_db.Connection, $$"""
+                WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {{2 * each - 30 - 1}})
+                INSERT INTO resources (type, id, version, last_updated, deleted, body)
+                SELECT 'Observation', 'o' || i, 1, 1, 0, {{_db.Body("""'{"resourceType":"Observation","id":"o' || i || '"}'""")}} FROM n;
+                INSERT INTO idx_token (res_key, param_id, system, code)
+                SELECT res_key, {{SearchTestDatabase.Pid("Observation", "code")}}, 'http://x', 'c' FROM resources
+                WHERE type = 'Observation' AND CAST(substr(id, 2) AS integer) < {{each}};
+                INSERT INTO idx_date (res_key, param_id, lo, hi)
+                SELECT res_key, {{SearchTestDatabase.Pid("Observation", "date")}},
+                       CASE WHEN CAST(substr(id, 2) AS integer) >= {{each - 30}} THEN {{recent}} ELSE {{old}} END,
+                       CASE WHEN CAST(substr(id, 2) AS integer) >= {{each - 30}} THEN {{recent}} ELSE {{old}} END
+                FROM resources WHERE type = 'Observation';
+                """, transaction: tx);
+            tx.Commit();
+        }
+        const string query = "code=http://x|c&date=ge2025-01-01";
+        var first = await _db.Search("Observation", query + "&_count=10");
+        first.Matches.Count.ShouldBe(10);
+        first.NextCursor.ShouldNotBeNull();
+        first.Total.ShouldBeNull();
+        // Paging through gives the 30 in res_key order (PostgreSQL reads them from the code's keys in index order).
+        var ids = first.Matches.Select(m => m.Id).ToList();
+        for (var next = first.NextCursor; next is not null;)
+        {
+            var request = SearchParser.Parse("Observation", SearchEngine.ParseQueryString(query + "&_count=10&_cursor=" + next), SearchHandling.Strict);
+            var page = await SearchEngine.ExecuteAsync(_db.Connection, request, TestContext.Current.CancellationToken);
+            ids.AddRange(page.Matches.Select(m => m.Id));
+            next = page.NextCursor;
+        }
+        ids.ShouldBe(Enumerable.Range(each - 30, 30).Select(i => "o" + i));
+        (await _db.Search("Observation", query + "&_count=10&_total=accurate")).Total.ShouldBe(30);
+        (await _db.Search("Observation", query + "&_summary=count")).Total.ShouldBe(30);
+        // A result that fits on the first page has its total without a count.
+        (await _db.Search("Observation", query + "&_count=50")).Total.ShouldBe(30);
+    }
+
+    [Fact]
     public async Task Total_is_accurate_by_default_and_carried_to_later_pages()
     {
         for (var n = 0; n < 25; n++) _db.Put("Patient", $"p{n:D2}", i => i.String("name", n < 15 ? "Smith" : "Jones"));

@@ -37,6 +37,27 @@ public sealed class BundleTests(ServerFixture fixture) : IClassFixture<ServerFix
     }
 
     [Fact]
+    public async Task A_transaction_with_return_minimal_answers_its_response_bundle_without_the_resources()
+    {
+        var bundle = """
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"fullUrl":"urn:uuid:0b8e4bd4-6a43-4bb9-9b43-0a4ab35f2e71","resource":{"resourceType":"Patient","name":[{"family":"Minimal"}]},"request":{"method":"POST","url":"Patient"}}
+        ]}
+        """;
+        using var request = new HttpRequestMessage(HttpMethod.Post, "") { Content = new StringContent(bundle, System.Text.Encoding.UTF8, "application/fhir+json") };
+        request.Headers.Add("Prefer", "return=minimal");
+        var response = await Client.SendAsync(request);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var result = await response.BodyAsync();
+        result["type"].Str().ShouldBe("transaction-response");
+        var entry = result["entry"]!.AsArray().Single()!;
+        entry["response"]!["status"].Str().ShouldStartWith("201");
+        entry["response"]!["location"].Str().ShouldStartWith("Patient/");
+        entry["response"]!["etag"].Str().ShouldBe("W/\"1\"");
+        entry["resource"].ShouldBeNull();
+    }
+
+    [Fact]
     public async Task Transaction_indexes_conditional_references_as_the_resource_they_resolve_to()
     {
         var marker = Guid.NewGuid().ToString("N");

@@ -13,7 +13,9 @@ namespace Ignis.Fhir.Search.Query;
 /// </summary>
 /// <see cref="KeyOnly"/>: the set holds only current resources of the searched type and the row predicate reads
 /// nothing but res_key, so a count need not visit the resources table.
-internal sealed record Fragment(string? Set, Func<string, string> Row, int Rank, bool Probe, bool KeyOnly = false);
+/// <see cref="Ordered"/>: the set is one range of an index with equality on every column before res_key (a token with system
+/// and code), so PostgreSQL reads it in res_key order and a page can stop after its first matches.
+internal sealed record Fragment(string? Set, Func<string, string> Row, int Rank, bool Probe, bool KeyOnly = false, bool Ordered = false);
 
 /// <summary>
 /// Builds parameterised SQL for criteria. Every client value goes into <see cref="Parameters"/>; only
@@ -153,7 +155,10 @@ internal sealed class SqlCompiler(SearchRequest request, SqlDialect dialect)
             return new Fragment(null, a => "NOT " + Probe(a), 9, false, true);
 
         var set = string.Join(" UNION ALL ", predicates.Select(p => $"SELECT res_key FROM {table} WHERE {pid} AND {p}"));
-        return new Fragment(set, Probe, Rank(c), Sargable(c), true);
+        // (param_id, code, system, res_key): one parameter, one value, code and system given.
+        var ordered = c.Type == SearchParamType.Token && c.Modifier == SearchModifier.None && c.Params.Count == 1 && c.AnyOf.Count == 1 &&
+                      c.AnyOf[0] is TokenSearchValue { Code: not null, SystemGiven: true, System: not null, TypeSystem: null };
+        return new Fragment(set, Probe, Rank(c), Sargable(c), true, ordered);
     }
 
     /// <summary>

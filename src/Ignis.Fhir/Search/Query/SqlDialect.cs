@@ -42,12 +42,19 @@ internal abstract class SqlDialect
     /// </summary>
     public abstract string RowCheckEnd { get; }
 
+    /// <summary>
+    /// Whether a page driven by a set whose terms read only the index tables is read from the set's keys alone, without
+    /// the resources table (PostgreSQL: no heap fetch per candidate). SQLite keeps its plans (resources by rowid).
+    /// </summary>
+    public abstract bool PageFromKeys { get; }
+
     private sealed class SqliteDialect : SqlDialect
     {
         public override string False => "0";
         public override string True => "1";
         public override string NoIndex(string expression) => "+" + expression;
         public override string RowCheckEnd => "";
+        public override bool PageFromKeys => false;
         public override object ListValue<T>(IEnumerable<T> values) => System.Text.Json.JsonSerializer.Serialize(values.ToArray());
         public override string InList(string column, string list) => $"{column} IN (SELECT value FROM json_each({list}))";
         public override string NotInList(string column, string list) => $"{column} NOT IN (SELECT value FROM json_each({list}))";
@@ -59,6 +66,7 @@ internal abstract class SqlDialect
         public override string True => "true";
         public override string NoIndex(string expression) => expression;
         public override string RowCheckEnd => " OFFSET 0";
+        public override bool PageFromKeys => true;
         public override object ListValue<T>(IEnumerable<T> values) => values.ToArray();
         public override string InList(string column, string list) => $"{column} = ANY({list})";
         public override string NotInList(string column, string list) => $"NOT ({column} = ANY({list}))";

@@ -9,11 +9,11 @@ using OpenIddict.EntityFrameworkCore.Models;
 namespace Ignis.Server.Auth.ClientAuthentication;
 
 /// <summary>
-/// The applications of client_credentials token requests, kept between requests on this node and re-validated on
+/// The applications of token requests (client credentials, code exchange, refresh), kept between requests on this node and re-validated on
 /// every use by their concurrency token (OpenIddict changes it on every update, and a deleted client has none):
 /// one indexed single-column read instead of an EF Core query that materializes the whole row, the largest
 /// database cost of a backend-services token (measured: ~12 % of its CPU). A changed or deleted client is seen
-/// at once, on every node. Only client_credentials requests use it: they only read the application, so sharing
+/// at once, on every node. Only those token requests use it: they only read the application, so sharing
 /// one loaded instance between them is safe; every other request gets OpenIddict's per-request cache unchanged.
 /// </summary>
 public sealed class BackendClientCache(AuthDatabase database)
@@ -60,7 +60,7 @@ public sealed class BackendClientCache(AuthDatabase database)
 
 }
 
-/// <summary>OpenIddict's per-request application cache, answering client_credentials token requests from <see cref="BackendClientCache"/>.</summary>
+/// <summary>OpenIddict's per-request application cache, answering the token requests that only read their client from <see cref="BackendClientCache"/>.</summary>
 public sealed class BackendClientAwareApplicationCache(
     IOptionsMonitor<OpenIddictCoreOptions> options, IOpenIddictApplicationStore<OpenIddictEntityFrameworkCoreApplication> store,
     BackendClientCache clients, IHttpContextAccessor http)
@@ -71,7 +71,7 @@ public sealed class BackendClientAwareApplicationCache(
 
     public ValueTask<OpenIddictEntityFrameworkCoreApplication?> FindByClientIdAsync(string identifier, CancellationToken cancellationToken)
     {
-        if (!IsClientCredentialsRequest()) return _inner.FindByClientIdAsync(identifier, cancellationToken);
+        if (!IsReadOnlyTokenRequest()) return _inner.FindByClientIdAsync(identifier, cancellationToken);
         // One validation per request: OpenIddict looks the client up a dozen times while handling it.
         if (_found is not null && string.Equals(_found.ClientId, identifier, StringComparison.Ordinal)) return new(_found);
         return FindAsync(identifier, cancellationToken);
@@ -84,9 +84,15 @@ public sealed class BackendClientAwareApplicationCache(
         return application;
     }
 
-    private bool IsClientCredentialsRequest() =>
+    /// <summary>
+    /// A token request whose grant only reads its client: client credentials, and the code exchange and refresh of
+    /// user grants (their token rows take the client's id, TokenStore). The password grant is left out: it goes
+    /// through the sign-in services of the pages.
+    /// </summary>
+    private bool IsReadOnlyTokenRequest() =>
         http.HttpContext is { } context && context.Request.Path.Equals(AuthEndpoints.Token, StringComparison.Ordinal)
-        && context.GetOpenIddictServerRequest()?.IsClientCredentialsGrantType() == true;
+        && context.GetOpenIddictServerRequest() is { } request
+        && (request.IsClientCredentialsGrantType() || request.IsAuthorizationCodeGrantType() || request.IsRefreshTokenGrantType());
 
     public ValueTask AddAsync(OpenIddictEntityFrameworkCoreApplication application, CancellationToken cancellationToken) =>
         _inner.AddAsync(application, cancellationToken);
