@@ -159,7 +159,16 @@ public sealed class SearchBenchmarkTests
             var page = plan.Split('\n').Single(l => l.StartsWith("-- page:", StringComparison.Ordinal));
             page.ShouldContain("r.res_key IN (SELECT res_key FROM idx_reference", customMessage: plan);
         }
+        // A granular scope (patient/Observation.rs?category=laboratory): the compartment AND the scope's query.
+        static SearchRequest Granular(string query) => Request(query).AddRestrictionGroups("Observation",
+            [[new("subject", "Patient/pat59"), new("category", "laboratory")], [new("performer", "Patient/pat59"), new("category", "laboratory")]]);
+        var granularPlan = await SearchEngine.ExplainAsync(connection, null, Granular("Observation?_count=5"), ct);
+        granularPlan.Split('\n').Single(l => l.StartsWith("-- page:", StringComparison.Ordinal))
+            .ShouldContain("r.res_key IN (SELECT g0.res_key FROM resources g0 WHERE g0.res_key IN (SELECT res_key FROM idx_reference", customMessage: granularPlan);
+        var granular = await SearchEngine.ExecuteAsync(connection, Granular("Observation?_count=100"), ct);
         var scoped = await SearchEngine.ExecuteAsync(connection, Scoped("Observation?category=laboratory&_count=100"), ct);
+        granular.Matches.Select(m => m.Id).ShouldBe(scoped.Matches.Select(m => m.Id));
+        granular.Total.ShouldBe(scoped.Total);
         var direct = await SearchEngine.ExecuteAsync(connection, Request("Observation?patient=pat59&category=laboratory&_count=100"), ct);
         scoped.Matches.Count.ShouldBeGreaterThan(0);
         scoped.Matches.Select(m => m.Id).ShouldBe(direct.Matches.Select(m => m.Id));

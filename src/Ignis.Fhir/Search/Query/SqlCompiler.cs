@@ -84,11 +84,21 @@ internal sealed class SqlCompiler(SearchRequest request, SqlDialect dialect)
             }
             if (r.AnyOf.Any(g => g.Count > 1))
             {
-                // Alternatives of several criteria: a row condition only (no driving set).
+                // Alternatives of several criteria (a compartment AND a granular scope's query): each alternative's most
+                // selective member with a set drives it and the other members are checked on its rows.
                 var groups = r.AnyOf.Select(g => g.Select(c => Compile(c, [type])).ToList()).ToList();
-                list.Add(new Fragment(null,
+                var drivers = groups.Select(g => g.Where(f => f.Set is not null).OrderBy(f => f.Rank).FirstOrDefault()).ToList();
+                string? groupSet = null;
+                if (drivers.All(d => d is not null))
+                    groupSet = string.Join(" UNION ALL ", groups.Select((g, i) =>
+                    {
+                        var alias = "g" + i.ToString(CultureInfo.InvariantCulture);
+                        return $"SELECT {alias}.res_key FROM resources {alias} WHERE {alias}.res_key IN ({drivers[i]!.Set})" +
+                               string.Concat(g.Where(f => f != drivers[i]).Select(f => " AND " + f.Row(alias)));
+                    }));
+                list.Add(new Fragment(groupSet,
                     a => "(" + string.Join(" OR ", groups.Select(g => "(" + string.Join(" AND ", g.Select(f => f.Row(a))) + ")")) + ")",
-                    groups.Max(g => g.Max(f => f.Rank)), false, groups.All(g => g.All(f => f.KeyOnly))));
+                    groups.Max(g => g.Max(f => f.Rank)), groupSet is not null && drivers.All(d => d!.Probe), groups.All(g => g.All(f => f.KeyOnly))));
                 continue;
             }
             var fs = r.AnyOf.Select(g => Compile(g[0], [type])).ToList();
