@@ -22,6 +22,41 @@ internal static class AuthSql
         return command;
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> in the context's open transaction, or in one of its own that is committed only when
+    /// the work returns true (rolled back when it returns false or throws).
+    /// </summary>
+    public static async Task<bool> InTransactionAsync(DbContext db, Func<Task<bool>> work, CancellationToken ct)
+    {
+        if (db.Database.CurrentTransaction is not null) return await work();
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        if (!await work())
+        {
+            await transaction.RollbackAsync(ct);
+            return false;
+        }
+        await transaction.CommitAsync(ct);
+        return true;
+    }
+
+    /// <summary>The first row of <paramref name="sql"/> (one parameter, <paramref name="name"/>), mapped; null when there is none.</summary>
+    public static async Task<T?> ReadOneAsync<T>(DbContext db, string sql, string name, string value, Func<DbDataReader, T> map, CancellationToken ct)
+        where T : class
+    {
+        await using var command = await CommandAsync(db, sql, ct);
+        Add(command, name, value);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? map(reader) : null;
+    }
+
+    /// <summary>A statement that changes rows; the number changed.</summary>
+    public static async Task<int> ExecuteAsync(DbContext db, string sql, Action<DbCommand> bind, CancellationToken ct)
+    {
+        await using var command = await CommandAsync(db, sql, ct);
+        bind(command);
+        return await command.ExecuteNonQueryAsync(ct);
+    }
+
     public static void Add(DbCommand command, string name, object? value)
     {
         var parameter = command.CreateParameter();

@@ -42,11 +42,7 @@ public sealed class AuthorizationStore(
         ArgumentException.ThrowIfNullOrEmpty(identifier);
         var db = await Context.GetDbContextAsync(cancellationToken);
         if (AuthSql.Tracked<OpenIddictEntityFrameworkCoreAuthorization>(db, a => a.Id == identifier) is { } tracked) return tracked;
-        await using var command = await AuthSql.CommandAsync(db, Select, cancellationToken);
-        AuthSql.Add(command, "@id", identifier);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken)) return null;
-        var authorization = new OpenIddictEntityFrameworkCoreAuthorization
+        var authorization = await AuthSql.ReadOneAsync(db, Select, "@id", identifier, reader => new OpenIddictEntityFrameworkCoreAuthorization
         {
             Id = reader.GetString(0),
             Application = reader.IsDBNull(1) ? null : new OpenIddictEntityFrameworkCoreApplication { Id = reader.GetString(1) },
@@ -57,7 +53,8 @@ public sealed class AuthorizationStore(
             Status = AuthSql.String(reader, 6),
             Subject = AuthSql.String(reader, 7),
             Type = AuthSql.String(reader, 8),
-        };
+        }, cancellationToken);
+        if (authorization is null) return null;
         _read.AddOrUpdate(authorization, authorization);
         return authorization;
     }
@@ -82,18 +79,19 @@ public sealed class AuthorizationStore(
         var db = await Context.GetDbContextAsync(cancellationToken);
         var expected = authorization.ConcurrencyToken;
         authorization.ConcurrencyToken = Guid.NewGuid().ToString();
-        await using var command = await AuthSql.CommandAsync(db, Update, cancellationToken);
-        AuthSql.Add(command, "@id", authorization.Id);
-        AuthSql.Add(command, "@application", authorization.Application?.Id);
-        AuthSql.Add(command, "@concurrency", authorization.ConcurrencyToken);
-        AuthSql.Add(command, "@created", AuthSql.ToStored(authorization.CreationDate));
-        AuthSql.Add(command, "@properties", authorization.Properties);
-        AuthSql.Add(command, "@scopes", authorization.Scopes);
-        AuthSql.Add(command, "@status", authorization.Status);
-        AuthSql.Add(command, "@subject", authorization.Subject);
-        AuthSql.Add(command, "@type", authorization.Type);
-        AuthSql.Add(command, "@expected", expected);
-        if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
+        if (await AuthSql.ExecuteAsync(db, Update, command =>
+            {
+                AuthSql.Add(command, "@id", authorization.Id);
+                AuthSql.Add(command, "@application", authorization.Application?.Id);
+                AuthSql.Add(command, "@concurrency", authorization.ConcurrencyToken);
+                AuthSql.Add(command, "@created", AuthSql.ToStored(authorization.CreationDate));
+                AuthSql.Add(command, "@properties", authorization.Properties);
+                AuthSql.Add(command, "@scopes", authorization.Scopes);
+                AuthSql.Add(command, "@status", authorization.Status);
+                AuthSql.Add(command, "@subject", authorization.Subject);
+                AuthSql.Add(command, "@type", authorization.Type);
+                AuthSql.Add(command, "@expected", expected);
+            }, cancellationToken) != 1)
         {
             authorization.ConcurrencyToken = expected;
             throw new ConcurrencyException("The authorization was changed or deleted by another request since it was read.");
@@ -107,35 +105,18 @@ public sealed class AuthorizationStore(
             await base.DeleteAsync(authorization, cancellationToken);
             return;
         }
-        // As OpenIddict's store does: the grant's tokens go with it.
-        await RevokeTokensAndDeleteAsync(authorization, cancellationToken);
-    }
-
-    private async Task RevokeTokensAndDeleteAsync(OpenIddictEntityFrameworkCoreAuthorization authorization, CancellationToken ct)
-    {
-        var db = await Context.GetDbContextAsync(ct);
-        var owned = db.Database.CurrentTransaction is null;
-        var transaction = db.Database.CurrentTransaction ?? await db.Database.BeginTransactionAsync(ct);
-        try
+        // As OpenIddict's store does: the grant's tokens go with it, in the same transaction.
+        var db = await Context.GetDbContextAsync(cancellationToken);
+        var deleted = await AuthSql.InTransactionAsync(db, async () =>
         {
-            await using (var tokens = await AuthSql.CommandAsync(db, "DELETE FROM \"OpenIddictTokens\" WHERE \"AuthorizationId\" = @id", ct))
+            await AuthSql.ExecuteAsync(db, "DELETE FROM \"OpenIddictTokens\" WHERE \"AuthorizationId\" = @id",
+                command => AuthSql.Add(command, "@id", authorization.Id), cancellationToken);
+            return await AuthSql.ExecuteAsync(db, Delete, command =>
             {
-                AuthSql.Add(tokens, "@id", authorization.Id);
-                await tokens.ExecuteNonQueryAsync(ct);
-            }
-            await using var command = await AuthSql.CommandAsync(db, Delete, ct);
-            AuthSql.Add(command, "@id", authorization.Id);
-            AuthSql.Add(command, "@expected", authorization.ConcurrencyToken);
-            if (await command.ExecuteNonQueryAsync(ct) != 1)
-            {
-                if (owned) await transaction.RollbackAsync(ct);
-                throw new ConcurrencyException("The authorization was changed or deleted by another request since it was read.");
-            }
-            if (owned) await transaction.CommitAsync(ct);
-        }
-        finally
-        {
-            if (owned) await transaction.DisposeAsync();
-        }
+                AuthSql.Add(command, "@id", authorization.Id);
+                AuthSql.Add(command, "@expected", authorization.ConcurrencyToken);
+            }, cancellationToken) == 1;
+        }, cancellationToken);
+        if (!deleted) throw new ConcurrencyException("The authorization was changed or deleted by another request since it was read.");
     }
 }

@@ -54,7 +54,7 @@ public sealed class TokenEndpoint(
             }
             if (!scopes.Contains(SmartScopes.OfflineAccess) && !await SessionIsActiveAsync(stored, http.RequestAborted))
                 return Reject(Errors.InvalidGrant, "The sign-in session of this online_access grant has ended.");
-            await RevokeEarlierAccessTokensAsync(stored, http.RequestAborted);
+            RevokeEarlierAccessTokens(stored);
         }
 
         var principal = await principals.RefreshAsync(http, stored, user, scopes);
@@ -74,17 +74,15 @@ public sealed class TokenEndpoint(
     /// refreshes slower with every rotation. It is committed with the refresh's other rows (<see cref="TokenWriteBatch"/>),
     /// before the new access token's row is inserted.
     /// </summary>
-    private async Task RevokeEarlierAccessTokensAsync(ClaimsPrincipal stored, CancellationToken ct)
+    private void RevokeEarlierAccessTokens(ClaimsPrincipal stored)
     {
         if (stored.GetAuthorizationId() is not { } authorizationId) return;
-        var store = (TokenStore)tokens;
-        store.DeferWrites();
         // OpenIddict stores the RFC 8693 type identifier; older rows may hold the short hint.
-        await store.WriteAsync(
+        ((TokenStore)tokens).Defer(
             "UPDATE \"OpenIddictTokens\" SET \"Status\" = @revoked WHERE \"AuthorizationId\" = @authorization AND \"Status\" = @valid " +
             "AND (\"Type\" = @type OR \"Type\" = @hint)",
             [new("@revoked", Statuses.Revoked), new("@authorization", authorizationId), new("@valid", Statuses.Valid),
-             new("@type", TokenTypeIdentifiers.AccessToken), new("@hint", TokenTypeHints.AccessToken)], ct);
+             new("@type", TokenTypeIdentifiers.AccessToken), new("@hint", TokenTypeHints.AccessToken)]);
     }
 
     internal static IResult Reject(string error, string description) =>

@@ -78,24 +78,14 @@ public sealed class TokenStore(
     /// <summary>Queue writes from now on, until <see cref="FlushAsync"/>.</summary>
     public void DeferWrites() => _deferred ??= [];
 
-    public bool HasDeferredWrites => _deferred is { Count: > 0 };
-
-    /// <summary>Queues a statement of the caller's with the token writes (it runs in their order and transaction); runs it at once when nothing is queued.</summary>
-    public async Task WriteAsync(string sql, IReadOnlyList<KeyValuePair<string, object?>> parameters, CancellationToken ct)
+    /// <summary>Queues a statement of the caller's with the token writes: it runs in their order and transaction.</summary>
+    public void Defer(string sql, IReadOnlyList<KeyValuePair<string, object?>> parameters)
     {
-        void Bind(DbCommand command)
+        DeferWrites();
+        _deferred!.Add(new DeferredWrite(sql, command =>
         {
             foreach (var (name, value) in parameters) AuthSql.Add(command, name, value);
-        }
-        if (_deferred is not null)
-        {
-            _deferred.Add(new DeferredWrite(sql, Bind, MustChangeOneRow: false));
-            return;
-        }
-        var db = await Context.GetDbContextAsync(ct);
-        await using var command = await AuthSql.CommandAsync(db, sql, ct);
-        Bind(command);
-        await command.ExecuteNonQueryAsync(ct);
+        }, MustChangeOneRow: false));
     }
 
     /// <summary>
@@ -109,33 +99,21 @@ public sealed class TokenStore(
         _deferredByToken.Clear();
         if (writes is not { Count: > 0 }) return true;
         var db = await Context.GetDbContextAsync(ct);
-        var owned = db.Database.CurrentTransaction is null;
-        var transaction = db.Database.CurrentTransaction ?? await db.Database.BeginTransactionAsync(ct);
+        var written = false;
         try
         {
-            foreach (var write in writes)
+            written = await AuthSql.InTransactionAsync(db, async () =>
             {
-                await using var command = await AuthSql.CommandAsync(db, write.Sql, ct);
-                write.Bind(command);
-                if (await command.ExecuteNonQueryAsync(ct) != 1 && write.MustChangeOneRow)
-                {
-                    if (owned) await transaction.RollbackAsync(ct);
-                    _seen.Clear();
-                    return false;
-                }
-            }
-            if (owned) await transaction.CommitAsync(ct);
-            return true;
-        }
-        catch
-        {
-            _seen.Clear();
-            if (owned) await transaction.RollbackAsync(CancellationToken.None);
-            throw;
+                foreach (var write in writes)
+                    if (await AuthSql.ExecuteAsync(db, write.Sql, write.Bind, ct) != 1 && write.MustChangeOneRow) return false;
+                return true;
+            }, ct);
+            return written;
         }
         finally
         {
-            if (owned) await transaction.DisposeAsync();
+            // What was read or queued in this request no longer matches the database.
+            if (!written) _seen.Clear();
         }
     }
 
@@ -158,9 +136,7 @@ public sealed class TokenStore(
             _deferredByToken[token] = insert;
             return;
         }
-        await using var command = await AuthSql.CommandAsync(db, Insert, cancellationToken);
-        Bind(command, token, expected: null);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        await AuthSql.ExecuteAsync(db, Insert, command => Bind(command, token, expected: null), cancellationToken);
     }
 
     public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)
@@ -184,10 +160,8 @@ public sealed class TokenStore(
             _deferredByToken[token] = update;
             return;
         }
-        await using var command = await AuthSql.CommandAsync(db, Update, cancellationToken);
         token.ConcurrencyToken = next;
-        Bind(command, token, expected);
-        if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
+        if (await AuthSql.ExecuteAsync(db, Update, command => Bind(command, token, expected), cancellationToken) != 1)
         {
             token.ConcurrencyToken = expected;
             _seen.Remove(token.Id!);
@@ -211,11 +185,12 @@ public sealed class TokenStore(
             _seen.Remove(token.Id!);
             if (!queued.MustChangeOneRow) return;
         }
-        await using var command = await AuthSql.CommandAsync(db, Delete, cancellationToken);
-        AuthSql.Add(command, "@id", token.Id);
-        AuthSql.Add(command, "@expected", token.ConcurrencyToken);
         _seen.Remove(token.Id!);
-        if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
+        if (await AuthSql.ExecuteAsync(db, Delete, command =>
+            {
+                AuthSql.Add(command, "@id", token.Id);
+                AuthSql.Add(command, "@expected", token.ConcurrencyToken);
+            }, cancellationToken) != 1)
             throw new ConcurrencyException("The token was changed or deleted by another request since it was read.");
     }
 
@@ -224,7 +199,7 @@ public sealed class TokenStore(
         ArgumentException.ThrowIfNullOrEmpty(identifier);
         if (_seen.TryGetValue(identifier, out var known)) return known;
         var db = await Context.GetDbContextAsync(cancellationToken);
-        if (Tracked(db, t => t.Id == identifier) is { } tracked) return tracked;
+        if (AuthSql.Tracked<OpenIddictEntityFrameworkCoreToken>(db, t => t.Id == identifier) is { } tracked) return tracked;
         return await SelectAsync(db, SelectById, identifier, cancellationToken);
     }
 
@@ -234,7 +209,7 @@ public sealed class TokenStore(
         foreach (var known in _seen.Values)
             if (string.Equals(known.ReferenceId, identifier, StringComparison.Ordinal)) return known;
         var db = await Context.GetDbContextAsync(cancellationToken);
-        if (Tracked(db, t => string.Equals(t.ReferenceId, identifier, StringComparison.Ordinal)) is { } tracked) return tracked;
+        if (AuthSql.Tracked<OpenIddictEntityFrameworkCoreToken>(db, t => string.Equals(t.ReferenceId, identifier, StringComparison.Ordinal)) is { } tracked) return tracked;
         return await SelectAsync(db, SelectByReference, identifier, cancellationToken);
     }
 
@@ -265,18 +240,11 @@ public sealed class TokenStore(
     }
 
     private static bool IsTracked(DbContext db, OpenIddictEntityFrameworkCoreToken token) =>
-        Tracked(db, t => ReferenceEquals(t, token)) is not null;
-
-    private static OpenIddictEntityFrameworkCoreToken? Tracked(DbContext db, Func<OpenIddictEntityFrameworkCoreToken, bool> match) =>
-        AuthSql.Tracked(db, match);
+        AuthSql.Tracked<OpenIddictEntityFrameworkCoreToken>(db, t => ReferenceEquals(t, token)) is not null;
 
     private async Task<OpenIddictEntityFrameworkCoreToken?> SelectAsync(DbContext db, string sql, string key, CancellationToken ct)
     {
-        await using var command = await AuthSql.CommandAsync(db, sql, ct);
-        AuthSql.Add(command, "@key", key);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        if (!await reader.ReadAsync(ct)) return null;
-        var token = new OpenIddictEntityFrameworkCoreToken
+        var token = await AuthSql.ReadOneAsync(db, sql, "@key", key, reader => new OpenIddictEntityFrameworkCoreToken
         {
             Id = reader.GetString(0),
             Application = reader.IsDBNull(1) ? null : new OpenIddictEntityFrameworkCoreApplication { Id = reader.GetString(1) },
@@ -291,8 +259,8 @@ public sealed class TokenStore(
             Status = AuthSql.String(reader, 10),
             Subject = AuthSql.String(reader, 11),
             Type = AuthSql.String(reader, 12),
-        };
-        _seen[token.Id] = token;
+        }, ct);
+        if (token is not null) _seen[token.Id!] = token;
         return token;
     }
 

@@ -111,22 +111,9 @@ public static partial class HostingExtensions
         });
         // Demo users and clients only come with the demo record on an empty database, never onto real data.
         var auth = app.InitializeIgnisAuthAsync(seedDemo: SeededAsync(fhir));
-        try
-        {
-            auth.GetAwaiter().GetResult();
-        }
-        finally
-        {
-            // Never leave the other threads running behind a failed start; their own failures are rethrown here.
-            try
-            {
-                fhir.GetAwaiter().GetResult();
-            }
-            finally
-            {
-                keys.GetAwaiter().GetResult();
-            }
-        }
+        // All three end before start-up goes on or fails (never a thread left running behind a failed start); the
+        // first failure is rethrown.
+        Task.WhenAll(auth, fhir, keys).GetAwaiter().GetResult();
         timings.Mark("auth initialized");
         return app;
     }
