@@ -7,7 +7,8 @@
 #           wrk with 1 thread and 1 connection rotating over the same query lists
 # usage: bench/run-pg10m.sh engine|http      env: PG_CONN, PG_DATA, LISTS, N (queries per list, 500),
 #        EXPLAIN_MIN_MS (auto_explain threshold for the engine run), COLD, PORT (5690), IGNIS_DLL,
-#        SEARCHPATH_DLL (another build of bench/Ignis.Bench.SearchPath, e.g. the code before a change)
+#        SEARCHPATH_DLL (another build of bench/Ignis.Bench.SearchPath, e.g. the code before a change),
+#        HTTP_N (http: rotate over the first HTTP_N queries of each list, e.g. the engine run's N, instead of all)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PG_CONN=${PG_CONN:-"Host=127.0.0.1;Port=54340;Username=postgres;Database=ignis"}
 PG_DATA=${PG_DATA:-"$BENCH_DIR/data/pg10m"}
@@ -56,6 +57,11 @@ phase_http() {
   start_ignis ignis-pg "$PORT" "$RESULTS_DIR/server-data" --Ignis:Storage:Provider=postgres "--Ignis:Storage:ConnectionString=$PG_CONN"
   pid=$LAST_PID
   WRK_THREADS=1 WRK_CONNS=1
+  if [ -n "${HTTP_N:-}" ]; then
+    local f; for f in obs-patient patient-name obs-code-date; do
+      head -n "$HTTP_N" "$RESULTS_DIR/$f.txt" >"$RESULTS_DIR/$f.tmp" && mv "$RESULTS_DIR/$f.tmp" "$RESULTS_DIR/$f.txt"; done
+    log "http: the first $HTTP_N queries of each list"
+  fi
   run_wrk pg-obs-patient-vitals "$pid" -s "$BENCH_DIR/lua/rotate.lua" "http://127.0.0.1:$PORT" -- "$RESULTS_DIR/obs-patient.txt"
   run_wrk pg-patient-name "$pid" -s "$BENCH_DIR/lua/rotate.lua" "http://127.0.0.1:$PORT" -- "$RESULTS_DIR/patient-name.txt"
   run_wrk pg-obs-code-date "$pid" -s "$BENCH_DIR/lua/rotate.lua" "http://127.0.0.1:$PORT" -- "$RESULTS_DIR/obs-code-date.txt"
