@@ -34,6 +34,12 @@ public sealed class AuthOptions
     /// </summary>
     public string AccessTokenSigningAlgorithm { get; set; } = "RS256";
 
+    /// <summary>
+    /// Whether a refresh of a grant with openid returns a new id token (as Keycloak and Okta do). OpenID Connect Core
+    /// §12.2 makes it optional and SMART App Launch 2.2 lists none; leaving it out saves an RS256 signature per refresh.
+    /// </summary>
+    public bool IdTokenOnRefresh { get; set; } = true;
+
     /// <summary>Where the signing and encryption keys live; default {DataDirectory}/keys.</summary>
     public string? KeyDirectory { get; set; }
 

@@ -111,6 +111,7 @@ public static partial class AuthServiceCollectionExtensions
                 foreach (var handler in SmartServerHandlers.Replaced) o.RemoveEventHandler(handler);
                 foreach (var handler in SmartServerHandlers.All) o.AddEventHandler(handler);
                 o.AddEventHandler(AccessTokenSigning.Descriptor);
+                o.AddEventHandler(IdTokenOnRefresh.Descriptor);
                 foreach (var handler in TokenWriteBatch.Descriptors) o.AddEventHandler(handler);
                 o.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()

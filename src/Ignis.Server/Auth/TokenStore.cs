@@ -1,4 +1,6 @@
 using System.Data.Common;
+using Ignis.Server.Auth.ClientAuthentication;
+using Ignis.Server.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Caching.Memory;
@@ -33,13 +35,17 @@ namespace Ignis.Server.Auth;
 /// together in one short transaction at its end, before any token leaves the server: the redemption of the code
 /// or refresh token, the rows of the new tokens and their payloads. The redemption keeps its concurrency check
 /// there; when another request redeemed the same code or refresh token first, nothing of the batch is written
-/// and the sign-in is refused.
+/// and the sign-in is refused. On SQLite that transaction is the writer thread's group commit
+/// (<see cref="AuthWriteBatcher"/>): concurrent sign-ins share one transaction instead of queuing for SQLite's
+/// write lock, and each is answered once its rows are committed.
 /// </para>
 /// </summary>
 public sealed class TokenStore(
     IMemoryCache cache,
     IOpenIddictEntityFrameworkCoreContext context,
-    IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options)
+    IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options,
+    AuthDatabase database,
+    AuthWriteBatcher writer)
     : OpenIddictEntityFrameworkCoreTokenStore<OpenIddictEntityFrameworkCoreToken, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization, string>(
         cache, context, options)
 {
@@ -66,14 +72,14 @@ public sealed class TokenStore(
     /// <summary>The tokens this store read or wrote in this scope (a request), by id: OpenIddict looks the same token up more than once.</summary>
     private readonly Dictionary<string, OpenIddictEntityFrameworkCoreToken> _seen = new(StringComparer.Ordinal);
 
-    /// <summary>Queued writes while a sign-in is processed (null: write at once), in the order they were made.</summary>
-    private List<DeferredWrite>? _deferred;
+    /// <summary>
+    /// Queued writes while a sign-in is processed (null: write at once), in the order they were made; the parameters
+    /// of each are bound when it is written, from the entity's values then.
+    /// </summary>
+    private List<BatchedStatement>? _deferred;
 
     /// <summary>The queued insert or update of each token entity, so that later changes to it join that write.</summary>
-    private readonly Dictionary<OpenIddictEntityFrameworkCoreToken, DeferredWrite> _deferredByToken = new(ReferenceEqualityComparer.Instance);
-
-    /// <summary>One queued statement; its parameters are bound when it is written, from the entity's values then.</summary>
-    private sealed record DeferredWrite(string Sql, Action<DbCommand> Bind, bool MustChangeOneRow);
+    private readonly Dictionary<OpenIddictEntityFrameworkCoreToken, BatchedStatement> _deferredByToken = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Queue writes from now on, until <see cref="FlushAsync"/>.</summary>
     public void DeferWrites() => _deferred ??= [];
@@ -82,7 +88,7 @@ public sealed class TokenStore(
     public void Defer(string sql, IReadOnlyList<KeyValuePair<string, object?>> parameters)
     {
         DeferWrites();
-        _deferred!.Add(new DeferredWrite(sql, command =>
+        _deferred!.Add(new BatchedStatement(sql, command =>
         {
             foreach (var (name, value) in parameters) AuthSql.Add(command, name, value);
         }, MustChangeOneRow: false));
@@ -91,6 +97,8 @@ public sealed class TokenStore(
     /// <summary>
     /// Writes the queued statements in one transaction and stops queuing. False, with nothing written, when a row
     /// to update had changed since it was read (a code or refresh token redeemed by another request meanwhile).
+    /// On SQLite, unless the context has a transaction open, the statements go to the writer thread's group commit;
+    /// a row the database refuses then throws <see cref="AuthWriteRefusedException"/>.
     /// </summary>
     public async Task<bool> FlushAsync(CancellationToken ct)
     {
@@ -102,6 +110,12 @@ public sealed class TokenStore(
         var written = false;
         try
         {
+            if (!database.IsPostgres && db.Database.CurrentTransaction is null)
+            {
+                // Not cancelled once queued: the writer may already have committed the rows.
+                written = await writer.WriteStatementsAsync(writes);
+                return written;
+            }
             written = await AuthSql.InTransactionAsync(db, async () =>
             {
                 foreach (var write in writes)
@@ -131,7 +145,7 @@ public sealed class TokenStore(
         _seen[token.Id] = token;
         if (_deferred is not null)
         {
-            var insert = new DeferredWrite(Insert, command => Bind(command, token, expected: null), MustChangeOneRow: false);
+            var insert = new BatchedStatement(Insert, command => Bind(command, token, expected: null), MustChangeOneRow: false);
             _deferred.Add(insert);
             _deferredByToken[token] = insert;
             return;
@@ -155,7 +169,7 @@ public sealed class TokenStore(
         if (_deferred is not null)
         {
             token.ConcurrencyToken = next;
-            var update = new DeferredWrite(Update, command => Bind(command, token, expected), MustChangeOneRow: true);
+            var update = new BatchedStatement(Update, command => Bind(command, token, expected), MustChangeOneRow: true);
             _deferred.Add(update);
             _deferredByToken[token] = update;
             return;

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Ignis.Server.Auth.ClientAuthentication;
 using Ignis.Server.Data;
 using OpenIddict.Abstractions;
 using OpenIddict.EntityFrameworkCore.Models;
@@ -58,7 +59,7 @@ public static class TokenWriteBatch
                 if (!await tokens.FlushAsync(context.CancellationToken))
                     context.Reject(Errors.InvalidGrant, "The authorization code or refresh token was used by another request at the same time.");
             }
-            catch (DbException e) when (AuthDatabase.IsConstraintViolation(e))
+            catch (Exception e) when (e is AuthWriteRefusedException || (e is DbException db && AuthDatabase.IsConstraintViolation(db)))
             {
                 // A foreign key: the client or the grant was deleted while this request ran.
                 context.Reject(Errors.InvalidGrant, "The client or the grant no longer exists.");

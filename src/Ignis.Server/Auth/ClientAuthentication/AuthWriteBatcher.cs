@@ -7,6 +7,13 @@ namespace Ignis.Server.Auth.ClientAuthentication;
 /// <summary>A write the database refused (a constraint: e.g. the token's client was deleted meanwhile).</summary>
 public sealed class AuthWriteRefusedException(Exception inner) : Exception("The database refused the row: " + inner.Message, inner);
 
+/// <summary>
+/// A statement of a request's token writes (<see cref="AuthWriteBatcher.WriteStatementsAsync"/>); its parameters are
+/// bound when it runs. <paramref name="MustChangeOneRow"/>: the request fails unless it changes exactly one row
+/// (an update checked against the concurrency token read).
+/// </summary>
+public sealed record BatchedStatement(string Sql, Action<DbCommand> Bind, bool MustChangeOneRow);
+
 /// <summary>An access-token row as OpenIddict's EF Core store keeps it (table OpenIddictTokens).</summary>
 public sealed record TokenRow(string Id, string? ApplicationId, string? Subject, string Type, DateTime CreationDate, DateTime ExpirationDate);
 
@@ -18,6 +25,12 @@ public sealed record TokenRow(string Id, string? ApplicationId, string? Subject,
 /// one writer thread, which commits whatever has queued up in one transaction and then answers each request,
 /// only after its rows are committed. Rows are written with the same statements on every node and on both
 /// providers; the primary keys arbitrate.
+/// <para>
+/// On SQLite the token rows of code exchanges and refreshes come here too (<see cref="WriteStatementsAsync"/>, from
+/// <see cref="TokenStore"/>): each request's statements (the redemption of its code or refresh token, checked
+/// against the row's concurrency token, and its new token rows) run in the group's transaction; a request whose
+/// check fails or whose rows the database refuses leaves nothing and fails alone (docs/benchmarks.md, "Issue 3").
+/// </para>
 /// </summary>
 public sealed partial class AuthWriteBatcher(AuthDatabase database, ILogger<AuthWriteBatcher> logger) : IHostedService, IDisposable
 {
@@ -46,6 +59,8 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, ILogger<Auth
 
     private sealed record UseJtiAndAddToken(UseJti Jti, TokenRow Row) : Work;
 
+    private sealed record Statements(IReadOnlyList<BatchedStatement> List) : Work;
+
     /// <summary>Records an assertion id; false when a live assertion already used it.</summary>
     public Task<bool> TryUseJtiAsync(string key, long expiresAt, long now) => Enqueue(new UseJti(key, expiresAt, now));
 
@@ -58,6 +73,19 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, ILogger<Auth
     /// </summary>
     public Task<bool> TryUseJtiAndInsertTokenAsync(string key, long expiresAt, long now, TokenRow row) =>
         Enqueue(new UseJtiAndAddToken(new UseJti(key, expiresAt, now), row));
+
+    /// <summary>
+    /// SQLite only: runs the statements in order in the next group transaction; true once committed. False, with
+    /// nothing of them written, when a statement marked <see cref="BatchedStatement.MustChangeOneRow"/> changed no row
+    /// (a code or refresh token redeemed by another request since it was read); <see cref="AuthWriteRefusedException"/>,
+    /// with nothing written, when the database refused one of them (a constraint). Either way the other requests of
+    /// the group are committed as if this one had not been there.
+    /// </summary>
+    public Task<bool> WriteStatementsAsync(IReadOnlyList<BatchedStatement> statements)
+    {
+        if (database.IsPostgres) throw new InvalidOperationException("Batched token statements are written on SQLite only.");
+        return Enqueue(new Statements(statements));
+    }
 
     private Task<bool> Enqueue(Work work)
     {
@@ -143,25 +171,92 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, ILogger<Auth
         return errors;
     }
 
+    /// <summary>
+    /// The batch in one transaction. A request whose statements fail (a refused check or constraint) before any of
+    /// them changed a row simply leaves nothing (SQLite undoes the failing statement alone); one that fails after
+    /// some of its statements wrote rows makes the transaction roll back, and the batch runs again without it, in the
+    /// same order (the requests before it see the same state again, so they get the same results). Such failures
+    /// only happen when two requests race for one code or refresh token, so the common case runs once.
+    /// </summary>
     private static Exception?[] CommitTogether(DbConnection connection, List<Work> batch, bool[] results, bool statementsFailAlone)
     {
         var errors = new Exception?[batch.Count];
-        using var transaction = connection.BeginTransaction();
-        using var jti = Command(connection, transaction, UpsertJti, "@key", "@expires", "@now");
-        using var token = Command(connection, transaction, InsertToken, "@id", "@application", "@concurrency", "@created", "@expires", "@subject", "@type");
-        for (var i = 0; i < batch.Count; i++)
+        var failed = new bool[batch.Count];
+        while (true)
         {
+            using var transaction = connection.BeginTransaction();
+            using var jti = Command(connection, transaction, UpsertJti, "@key", "@expires", "@now");
+            using var token = Command(connection, transaction, InsertToken, "@id", "@application", "@concurrency", "@created", "@expires", "@subject", "@type");
+            var commands = new Dictionary<string, DbCommand>(StringComparer.Ordinal);
             try
             {
-                results[i] = Execute(batch[i], jti, token);
+                var again = false;
+                for (var i = 0; i < batch.Count && !again; i++)
+                {
+                    if (failed[i]) continue;
+                    if (batch[i] is Statements statements)
+                    {
+                        var (ok, wrote, error) = Run(statements, connection, transaction, commands);
+                        results[i] = ok;
+                        errors[i] = error;
+                        if (ok) continue;
+                        failed[i] = true;
+                        again = wrote;
+                        continue;
+                    }
+                    try
+                    {
+                        results[i] = Execute(batch[i], jti, token);
+                    }
+                    catch (DbException e) when (statementsFailAlone && AuthDatabase.IsConstraintViolation(e))
+                    {
+                        errors[i] = e;
+                    }
+                }
+                if (again)
+                {
+                    transaction.Rollback();
+                    continue;
+                }
+                transaction.Commit();
+                return errors;
             }
-            catch (DbException e) when (statementsFailAlone && AuthDatabase.IsConstraintViolation(e))
+            finally
             {
-                errors[i] = e;
+                foreach (var command in commands.Values) command.Dispose();
             }
         }
-        transaction.Commit();
-        return errors;
+    }
+
+    /// <summary>One request's statements: whether all passed, whether any changed a row, and the constraint error if one was refused.</summary>
+    private static (bool Ok, bool Wrote, Exception? Error) Run(
+        Statements work, DbConnection connection, DbTransaction transaction, Dictionary<string, DbCommand> commands)
+    {
+        var wrote = false;
+        foreach (var statement in work.List)
+        {
+            if (!commands.TryGetValue(statement.Sql, out var command))
+            {
+                command = connection.CreateCommand();
+                command.Transaction = transaction;
+                command.CommandText = statement.Sql;
+                commands.Add(statement.Sql, command);
+            }
+            command.Parameters.Clear();
+            statement.Bind(command);
+            int changed;
+            try
+            {
+                changed = command.ExecuteNonQuery();
+            }
+            catch (DbException e) when (AuthDatabase.IsConstraintViolation(e))
+            {
+                return (false, wrote, e);
+            }
+            if (statement.MustChangeOneRow && changed != 1) return (false, wrote, null);
+            wrote |= changed > 0;
+        }
+        return (true, wrote, null);
     }
 
     private static bool Execute(Work work, DbCommand jti, DbCommand token)

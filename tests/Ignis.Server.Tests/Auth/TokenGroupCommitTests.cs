@@ -1,0 +1,138 @@
+using System.Net;
+using Ignis.Server.Auth.ClientAuthentication;
+using Ignis.Server.Data;
+using Ignis.Server.Hosting;
+using Ignis.Server.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Ignis.Server.Tests.Auth;
+
+/// <summary>
+/// On SQLite the token rows of concurrent code exchanges and refreshes are committed together by the auth writer
+/// thread (AuthWriteBatcher): a request whose redemption check fails, or whose rows the database refuses, fails
+/// alone and leaves nothing, and its neighbours in the same transaction are committed.
+/// </summary>
+public sealed class TokenGroupCommitTests(DemoServerFixture fixture) : IClassFixture<DemoServerFixture>
+{
+    private IgnisServer Server => fixture.Server;
+    private const string Scope = "openid fhirUser launch/patient patient/*.rs offline_access";
+
+    [Fact]
+    public async Task A_request_that_fails_in_a_group_fails_alone_and_leaves_nothing_while_the_others_commit()
+    {
+        var folder = Directory.CreateTempSubdirectory("ignis-group-commit-");
+        try
+        {
+            var database = AuthDatabase.Create(new IgnisOptions { DataDirectory = folder.FullName });
+            await using (var setup = await database.OpenAsync())
+            {
+                await using var create = setup.CreateCommand();
+                create.CommandText = "PRAGMA journal_mode=WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)";
+                await create.ExecuteNonQueryAsync();
+            }
+            using var writer = new AuthWriteBatcher(database, NullLogger<AuthWriteBatcher>.Instance);
+            // Queued before the writer starts: it takes all five into one transaction.
+            var a = writer.WriteStatementsAsync([Insert(1, "a")]);
+            var b = writer.WriteStatementsAsync([Insert(2, "b"), Check(99, "x", "never")]); // fails after writing a row
+            var c = writer.WriteStatementsAsync([Insert(3, "c")]);
+            var d = writer.WriteStatementsAsync([Insert(1, "duplicate")]); // refused by the primary key
+            var e = writer.WriteStatementsAsync([Check(3, "c", "e"), Insert(4, "e")]); // sees c's row
+            await writer.StartAsync(CancellationToken.None);
+
+            (await a).ShouldBeTrue();
+            (await b).ShouldBeFalse();
+            (await c).ShouldBeTrue();
+            await Should.ThrowAsync<AuthWriteRefusedException>(d);
+            (await e).ShouldBeTrue();
+            await writer.StopAsync(CancellationToken.None);
+
+            await using var read = await database.OpenAsync();
+            await using var select = read.CreateCommand();
+            select.CommandText = "SELECT group_concat(id || '=' || v, ',') FROM (SELECT id, v FROM t ORDER BY id)";
+            (await select.ExecuteScalarAsync()).ShouldBe("1=a,3=e,4=e");
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            folder.Delete(recursive: true);
+        }
+
+        static BatchedStatement Insert(long id, string v) => new("INSERT INTO t (id, v) VALUES (@id, @v)", command =>
+        {
+            Add(command, "@id", id);
+            Add(command, "@v", v);
+        }, MustChangeOneRow: false);
+
+        static BatchedStatement Check(long id, string expected, string next) => new("UPDATE t SET v = @next WHERE id = @id AND v = @expected", command =>
+        {
+            Add(command, "@id", id);
+            Add(command, "@expected", expected);
+            Add(command, "@next", next);
+        }, MustChangeOneRow: true);
+
+        static void Add(System.Data.Common.DbCommand command, string name, object value)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value;
+            command.Parameters.Add(parameter);
+        }
+    }
+
+    [Fact]
+    public async Task Exchanges_running_beside_a_contested_code_all_succeed_and_their_tokens_work()
+    {
+        var apps = new List<(SmartApp App, string Code)>();
+        for (var i = 0; i < 6; i++)
+        {
+            using var browser = new SmartBrowser(Server);
+            var app = new SmartApp(Server);
+            apps.Add((app, await app.AuthorizeAsync(browser, "alice", "alice-demo-pass", Scope)));
+        }
+        var contested = apps[^1];
+        apps.RemoveAt(apps.Count - 1);
+
+        var single = apps.Select(a => a.App.ExchangeAsync(a.Code)).ToList();
+        var raced = Enumerable.Range(0, 8).Select(_ => contested.App.ExchangeAsync(contested.Code)).ToList();
+        await Task.WhenAll(single.Concat(raced));
+
+        raced.Count(r => r.Result.StatusCode == HttpStatusCode.OK).ShouldBe(1);
+        for (var i = 0; i < apps.Count; i++)
+        {
+            var response = await single[i];
+            response.StatusCode.ShouldBe(HttpStatusCode.OK);
+            var body = await response.BodyAsync();
+            (await SmartApp.IntrospectAsync(Server, body["access_token"].Str()))["active"]!.GetValue<bool>().ShouldBeTrue();
+            (await apps[i].App.RefreshAsync(body["refresh_token"].Str())).StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+    }
+
+    [Fact]
+    public async Task Refreshes_running_beside_a_contested_refresh_token_all_succeed_and_their_tokens_work()
+    {
+        var grants = new List<(SmartApp App, string Refresh)>();
+        for (var i = 0; i < 6; i++)
+        {
+            using var browser = new SmartBrowser(Server);
+            var app = new SmartApp(Server);
+            var code = await app.AuthorizeAsync(browser, "alice", "alice-demo-pass", Scope);
+            grants.Add((app, (await (await app.ExchangeAsync(code)).BodyAsync())["refresh_token"].Str()));
+        }
+        var contested = grants[^1];
+        grants.RemoveAt(grants.Count - 1);
+
+        var single = grants.Select(g => g.App.RefreshAsync(g.Refresh)).ToList();
+        var raced = Enumerable.Range(0, 8).Select(_ => contested.App.RefreshAsync(contested.Refresh)).ToList();
+        await Task.WhenAll(single.Concat(raced));
+
+        raced.Count(r => r.Result.StatusCode == HttpStatusCode.OK).ShouldBe(1);
+        for (var i = 0; i < grants.Count; i++)
+        {
+            var response = await single[i];
+            response.StatusCode.ShouldBe(HttpStatusCode.OK);
+            var body = await response.BodyAsync();
+            (await SmartApp.IntrospectAsync(Server, body["access_token"].Str()))["active"]!.GetValue<bool>().ShouldBeTrue();
+            (await grants[i].App.RefreshAsync(body["refresh_token"].Str())).StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+    }
+}
