@@ -45,6 +45,12 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, ILogger<Auth
         "INSERT INTO \"OpenIddictTokens\" (\"Id\", \"ApplicationId\", \"ConcurrencyToken\", \"CreationDate\", \"ExpirationDate\", \"Status\", \"Subject\", \"Type\") " +
         "VALUES (@id, @application, @concurrency, @created, @expires, 'valid', @subject, @type)";
 
+    /// <summary>
+    /// The writer connection's commands for batched statements, by SQL text, kept prepared for the connection's life
+    /// (preparing a statement, i.e. parsing and planning it, cost more than running it). Writer thread only.
+    /// </summary>
+    private readonly Dictionary<string, DbCommand> _prepared = new(StringComparer.Ordinal);
+
     private readonly Channel<Work> _queue = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
     private Thread? _thread;
 
@@ -132,10 +138,12 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, ILogger<Auth
             {
                 LogBatchFailed(logger, batch.Count, e);
                 foreach (var work in batch) work.Done.TrySetException(e);
+                DisposePrepared();
                 connection?.Dispose();
                 connection = null;
             }
         }
+        DisposePrepared();
         connection?.Dispose();
     }
 
@@ -144,12 +152,18 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, ILogger<Auth
     /// SQLite rolls back that statement and the transaction goes on. PostgreSQL aborts the whole transaction
     /// instead: the batch is then rolled back and committed again one request at a time.
     /// </summary>
+    private void DisposePrepared()
+    {
+        foreach (var command in _prepared.Values) command.Dispose();
+        _prepared.Clear();
+    }
+
     private Exception?[] Commit(DbConnection connection, List<Work> batch, bool[] results)
     {
-        if (!database.IsPostgres) return CommitTogether(connection, batch, results, statementsFailAlone: true);
+        if (!database.IsPostgres) return CommitTogether(connection, batch, results, statementsFailAlone: true, _prepared);
         try
         {
-            return CommitTogether(connection, batch, results, statementsFailAlone: false);
+            return CommitTogether(connection, batch, results, statementsFailAlone: false, _prepared);
         }
         catch (DbException e) when (AuthDatabase.IsConstraintViolation(e) && batch.Count > 1)
         {
@@ -160,7 +174,7 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, ILogger<Auth
         {
             try
             {
-                CommitTogether(connection, [batch[i]], one, statementsFailAlone: false);
+                CommitTogether(connection, [batch[i]], one, statementsFailAlone: false, _prepared);
                 results[i] = one[0];
             }
             catch (DbException e) when (AuthDatabase.IsConstraintViolation(e))
@@ -178,7 +192,8 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, ILogger<Auth
     /// same order (the requests before it see the same state again, so they get the same results). Such failures
     /// only happen when two requests race for one code or refresh token, so the common case runs once.
     /// </summary>
-    private static Exception?[] CommitTogether(DbConnection connection, List<Work> batch, bool[] results, bool statementsFailAlone)
+    private static Exception?[] CommitTogether(
+        DbConnection connection, List<Work> batch, bool[] results, bool statementsFailAlone, Dictionary<string, DbCommand> commands)
     {
         var errors = new Exception?[batch.Count];
         var failed = new bool[batch.Count];
@@ -187,44 +202,37 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, ILogger<Auth
             using var transaction = connection.BeginTransaction();
             using var jti = Command(connection, transaction, UpsertJti, "@key", "@expires", "@now");
             using var token = Command(connection, transaction, InsertToken, "@id", "@application", "@concurrency", "@created", "@expires", "@subject", "@type");
-            var commands = new Dictionary<string, DbCommand>(StringComparer.Ordinal);
-            try
+            var again = false;
+            for (var i = 0; i < batch.Count && !again; i++)
             {
-                var again = false;
-                for (var i = 0; i < batch.Count && !again; i++)
+                if (failed[i]) continue;
+                if (batch[i] is Statements statements)
                 {
-                    if (failed[i]) continue;
-                    if (batch[i] is Statements statements)
-                    {
-                        var (ok, wrote, error) = Run(statements, connection, transaction, commands);
-                        results[i] = ok;
-                        errors[i] = error;
-                        if (ok) continue;
-                        failed[i] = true;
-                        again = wrote;
-                        continue;
-                    }
-                    try
-                    {
-                        results[i] = Execute(batch[i], jti, token);
-                    }
-                    catch (DbException e) when (statementsFailAlone && AuthDatabase.IsConstraintViolation(e))
-                    {
-                        errors[i] = e;
-                    }
-                }
-                if (again)
-                {
-                    transaction.Rollback();
+                    var (ok, wrote, error) = Run(statements, connection, transaction, commands);
+                    results[i] = ok;
+                    errors[i] = error;
+                    if (ok) continue;
+                    failed[i] = true;
+                    again = wrote;
                     continue;
                 }
-                transaction.Commit();
-                return errors;
+                errors[i] = null; // a run before a rollback may have set it
+                try
+                {
+                    results[i] = Execute(batch[i], jti, token);
+                }
+                catch (DbException e) when (statementsFailAlone && AuthDatabase.IsConstraintViolation(e))
+                {
+                    errors[i] = e;
+                }
             }
-            finally
+            if (again)
             {
-                foreach (var command in commands.Values) command.Dispose();
+                transaction.Rollback();
+                continue;
             }
+            transaction.Commit();
+            return errors;
         }
     }
 
@@ -238,10 +246,10 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, ILogger<Auth
             if (!commands.TryGetValue(statement.Sql, out var command))
             {
                 command = connection.CreateCommand();
-                command.Transaction = transaction;
                 command.CommandText = statement.Sql;
                 commands.Add(statement.Sql, command);
             }
+            command.Transaction = transaction;
             command.Parameters.Clear();
             statement.Bind(command);
             int changed;
