@@ -30,7 +30,7 @@ public sealed class TokenGroupCommitTests(DemoServerFixture fixture) : IClassFix
                 create.CommandText = "PRAGMA journal_mode=WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)";
                 await create.ExecuteNonQueryAsync();
             }
-            using var writer = new AuthWriteBatcher(database, NullLogger<AuthWriteBatcher>.Instance);
+            using var writer = new AuthWriteBatcher(database, new Ignis.Fhir.Engine.WriteGate(), NullLogger<AuthWriteBatcher>.Instance);
             // Queued before the writer starts: it takes all five into one transaction.
             var a = writer.WriteStatementsAsync([Insert(1, "a")]);
             var b = writer.WriteStatementsAsync([Insert(2, "b"), Check(99, "x", "never")]); // fails after writing a row

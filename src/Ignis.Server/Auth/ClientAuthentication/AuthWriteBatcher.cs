@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Threading.Channels;
+using Ignis.Fhir.Engine;
 using Ignis.Server.Data;
 
 namespace Ignis.Server.Auth.ClientAuthentication;
@@ -30,9 +31,13 @@ public sealed record TokenRow(string Id, string? ApplicationId, string? Subject,
 /// <see cref="TokenStore"/>): each request's statements (the redemption of its code or refresh token, checked
 /// against the row's concurrency token, and its new token rows) run in the group's transaction; a request whose
 /// check fails or whose rows the database refuses leaves nothing and fails alone (docs/benchmarks.md, "Issue 3").
+/// On SQLite the writer also takes the FHIR store's in-process <see cref="WriteGate"/> (the same file) around each
+/// transaction: a writer that finds SQLite's write lock taken sleeps in busy_timeout steps of 1 to 100 ms, and the
+/// FHIR store's commits (the security log's AuditEvents every ~100 ms, with an fsync) held up every token request
+/// for that long; waiting on the gate, the writer starts the moment the other commit ends.
 /// </para>
 /// </summary>
-public sealed partial class AuthWriteBatcher(AuthDatabase database, ILogger<AuthWriteBatcher> logger) : IHostedService, IDisposable
+public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate gate, ILogger<AuthWriteBatcher> logger) : IHostedService, IDisposable
 {
     private const int MaxBatch = 512;
 
@@ -127,7 +132,13 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, ILogger<Auth
             {
                 connection ??= database.Open();
                 var results = new bool[batch.Count];
-                var errors = Commit(connection, batch, results);
+                Exception?[] errors;
+                if (database.IsPostgres) errors = Commit(connection, batch, results);
+                else
+                {
+                    using var _ = gate.EnterAsync(CancellationToken.None).GetAwaiter().GetResult();
+                    errors = Commit(connection, batch, results);
+                }
                 for (var i = 0; i < batch.Count; i++)
                 {
                     if (errors[i] is { } error) batch[i].Done.TrySetException(new AuthWriteRefusedException(error));
