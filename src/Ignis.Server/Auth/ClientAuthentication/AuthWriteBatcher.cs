@@ -57,6 +57,13 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
     private readonly Dictionary<string, DbCommand> _prepared = new(StringComparer.Ordinal);
 
     private readonly Channel<Work> _queue = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
+
+    /// <summary>
+    /// Wakes the writer thread when work is queued: a plain kernel wait. Waiting on the channel's task spun first
+    /// (sched_yield), and on a busy two-core machine a yielded writer got its core back only milliseconds later while
+    /// token requests queued behind it (perf trace: ~90 yields/s, 4 ms each).
+    /// </summary>
+    private readonly AutoResetEvent _wake = new(false);
     private Thread? _thread;
 
     private abstract record Work
@@ -101,6 +108,7 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
     private Task<bool> Enqueue(Work work)
     {
         if (!_queue.Writer.TryWrite(work)) throw new InvalidOperationException("The server is stopping.");
+        _wake.Set();
         return work.Done.Task;
     }
 
@@ -115,6 +123,7 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
     public Task StopAsync(CancellationToken cancellationToken)
     {
         _queue.Writer.TryComplete();
+        _wake.Set();
         _thread?.Join(TimeSpan.FromSeconds(10));
         return Task.CompletedTask;
     }
@@ -124,10 +133,16 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
         var batch = new List<Work>(MaxBatch);
         DbConnection? connection = null;
         var reader = _queue.Reader;
-        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        while (true)
         {
             batch.Clear();
             while (batch.Count < MaxBatch && reader.TryRead(out var work)) batch.Add(work);
+            if (batch.Count == 0)
+            {
+                if (reader.Completion.IsCompleted) break;
+                _wake.WaitOne();
+                continue;
+            }
             try
             {
                 connection ??= database.Open();
@@ -319,7 +334,11 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
         return command;
     }
 
-    public void Dispose() => _queue.Writer.TryComplete();
+    public void Dispose()
+    {
+        _queue.Writer.TryComplete();
+        _wake.Set();
+    }
 
     [LoggerMessage(EventId = 3320, Level = LogLevel.Error, Message = "Writing {Count} token and assertion rows failed")]
     private static partial void LogBatchFailed(ILogger logger, int count, Exception exception);
