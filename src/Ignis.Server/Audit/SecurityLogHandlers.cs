@@ -22,7 +22,9 @@ public static class SecurityLogHandlers
         public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
             OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessSignInContext>()
                 .UseSingletonHandler<RecordSignIn>()
-                .SetOrder(AttachCustomSignInParameters.Descriptor.Order + 1_000)
+                // After the token rows are committed (TokenWriteBatch.Commit): a request refused there, e.g. the loser
+                // of a race for one code, is not recorded as issued.
+                .SetOrder(Math.Max(AttachCustomSignInParameters.Descriptor.Order + 1_000, TokenWriteBatch.Commit.Descriptor.Order + 1))
                 .SetType(OpenIddictServerHandlerType.Custom)
                 .Build();
 

@@ -135,4 +135,24 @@ public sealed class TokenGroupCommitTests(DemoServerFixture fixture) : IClassFix
             (await grants[i].App.RefreshAsync(body["refresh_token"].Str())).StatusCode.ShouldBe(HttpStatusCode.OK);
         }
     }
+
+    [Fact]
+    public async Task Of_simultaneous_exchanges_of_one_code_only_the_one_that_got_tokens_is_in_the_security_log()
+    {
+        await using var server = await IgnisServer.StartAsync("--demo", IgnisServer.Open);
+        using var browser = new SmartBrowser(server);
+        var app = new SmartApp(server);
+        var code = await app.AuthorizeAsync(browser, "alice", "alice-demo-pass", Scope);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => app.ExchangeAsync(code)));
+        responses.Count(r => r.StatusCode == HttpStatusCode.OK).ShouldBe(1);
+
+        // The security log is written in batches (up to ~100 ms late): wait for the first record, then for any stragglers.
+        var query = "AuditEvent?subtype=urn:ignis:security-event%7Ctoken-issued&_summary=count";
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await (await server.Client.GetAsync(query)).BodyAsync())["total"]!.GetValue<int>() == 0 && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
+        await Task.Delay(1_000);
+        (await (await server.Client.GetAsync(query)).BodyAsync())["total"]!.GetValue<int>().ShouldBe(1);
+    }
 }
