@@ -13,6 +13,9 @@ public sealed class ResourceStore(SqliteConnection connection, SqliteTransaction
     private const string Columns = "res_key, type, id, version, last_updated, deleted, body";
 
     public SqliteConnection Connection => connection;
+
+    /// <summary>Versions written through this store (the group commit's measure of how much the WAL grew).</summary>
+    internal int Writes { get; private set; }
     public SqliteTransaction? Transaction => transaction;
     System.Data.Common.DbConnection IResourceStore.Connection => connection;
     System.Data.Common.DbTransaction? IResourceStore.Transaction => transaction;
@@ -74,6 +77,7 @@ public sealed class ResourceStore(SqliteConnection connection, SqliteTransaction
     public StoredResource Write(StoredResource? existing, string type, string id, int version, long lastUpdated,
         string method, string? json, ResourceIndex? index)
     {
+        Writes++;
         var deleted = json is null;
         long key;
         if (existing is null)
