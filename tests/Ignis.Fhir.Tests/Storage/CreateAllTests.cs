@@ -32,10 +32,11 @@ public sealed class CreateAllTests : IDisposable
             var read = await Run(Service, Get("Patient", id));
             read.Status.ShouldBe(200);
             read.ETag.ShouldBe("W/\"1\"");
-            read.Resource!.Id.ShouldBe(id);
+            read.Stored!.Id.ShouldBe(id);
+            read.Stored.Json!.ShouldContain("\"id\":\"" + id + "\"");
         }
         var found = (Bundle)(await Run(Service, SearchFor("Patient", "family=Bulkfamily"))).Resource!;
-        found.Entry.Select(e => e.Resource.Id).Order().ShouldBe(ids.Take(2).Order());
+        found.Entry.Select(e => e.Resource!.Id).Order().ShouldBe(ids.Take(2).Order());
         var history = (Bundle)(await Run(Service, new FhirRequest { Interaction = Interaction.HistoryType, Method = "GET", Type = "Patient" })).Resource!;
         history.Total.ShouldBe(3);
     }
