@@ -79,6 +79,32 @@ public sealed partial class FhirService
         }
     }
 
+    /// <summary>
+    /// Creates <paramref name="resources"/> (all of <paramref name="type"/>) in one write transaction, as a transaction
+    /// Bundle of POSTs without conditions or references between its entries would, without the Bundle: for a server's
+    /// own records written in bulk (the security log's AuditEvents), where building, preparing and answering a Bundle
+    /// cost more than the writes. Ids are assigned and index rows extracted before the transaction, so a run again (a
+    /// rolled-back group commit, a lost race on PostgreSQL) writes the same rows. Returns the ids in order.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> CreateAllAsync(string type, IReadOnlyList<Resource> resources, CancellationToken ct = default)
+    {
+        var ids = new string[resources.Count];
+        var indexes = new ResourceIndex[resources.Count];
+        for (var i = 0; i < resources.Count; i++)
+        {
+            if (resources[i].TypeName != type)
+                throw FhirException.BadRequest($"The body is a {resources[i].TypeName}, not a {type}.", "Resource.resourceType");
+            ids[i] = NewId();
+            indexes[i] = index(resources[i]);
+        }
+        await storage.WriteAsync(store =>
+        {
+            for (var i = 0; i < resources.Count; i++) Store(store, null, type, ids[i], resources[i], "POST", null, indexes[i]);
+            return ids.Length;
+        }, ct).ConfigureAwait(false);
+        return ids;
+    }
+
     /// <summary>503: the database cannot be reached (a PostgreSQL server down, restarting or out of connections).</summary>
     internal static FhirException Unavailable() =>
         new(HttpStatusCode.ServiceUnavailable, OperationOutcome.IssueType.Transient,
@@ -98,7 +124,11 @@ public sealed partial class FhirService
     {
         if (request.Interaction is Interaction.Create or Interaction.Update or Interaction.ConditionalUpdate
             && request.Body is { } body && body.TypeName == request.Type)
+        {
             request.PrecomputedIndex = index(body);
+            // An update keeps the id of the URL (checked inside), so its JSON can be made here too.
+            if (request.Interaction == Interaction.Update && body.Id == request.Id) request.PrecomputedJson = JsonTemplate.Create(body);
+        }
     }
 
     private void ValidateTarget(FhirRequest request)
@@ -237,7 +267,8 @@ public sealed partial class FhirService
                     $"If-Match {request.IfMatch} does not match the current version of {request.Type}/{id}" +
                     (existing is null ? " (it does not exist)." : $" ({FhirResponse.ETagFor(existing.Version)})."));
         }
-        var stored = Store(store, existing, request.Type!, id, body, "PUT", request.Decision, request.PrecomputedIndex);
+        var stored = Store(store, existing, request.Type!, id, body, "PUT", request.Decision, request.PrecomputedIndex,
+            request.Interaction == Interaction.Update ? request.PrecomputedJson : null);
         return Written(stored, existing is null || existing.Deleted ? 201 : 200);
     }
 
@@ -326,7 +357,7 @@ public sealed partial class FhirService
     /// <param name="decision">When access is controlled: the stored version and the new one must both lie in the grant
     /// (checked inside the transaction, so a refused write leaves nothing behind).</param>
     internal StoredResource Store(IResourceStore store, StoredResource? existing, string type, string id, Resource body, string method,
-        AccessDecision? decision, ResourceIndex? precomputed = null)
+        AccessDecision? decision, ResourceIndex? precomputed = null, JsonTemplate? template = null)
     {
         if (body.TypeName != type)
             throw FhirException.BadRequest($"The body is a {body.TypeName}, but the URL is for {type}.", "Resource.resourceType");
@@ -338,7 +369,8 @@ public sealed partial class FhirService
         body.Meta.VersionId = version.ToString(CultureInfo.InvariantCulture);
         body.Meta.LastUpdated = new DateTimeOffset(ticks, TimeSpan.Zero);
         var entries = precomputed ?? index(body);
-        var json = FhirSerializer.ToJson(body);
+        // The JSON made before the gate, when the body is still the one it was made from (its index too).
+        var json = template is not null && precomputed is not null && template.Id == id ? template.Fill(version, ticks) : FhirSerializer.ToJson(body);
         var stored = store.Write(existing, type, id, version, ticks, method, json, entries);
         if (decision?.CheckWrite(before, new StoredResourceOracle(store, stored, search)) is { } denial)
             throw AccessEnforcement.Forbidden(denial);
