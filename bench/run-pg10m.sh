@@ -8,7 +8,8 @@
 # usage: bench/run-pg10m.sh engine|http      env: PG_CONN, PG_DATA, LISTS, N (queries per list, 500),
 #        EXPLAIN_MIN_MS (auto_explain threshold for the engine run), COLD, PORT (5690), IGNIS_DLL,
 #        SEARCHPATH_DLL (another build of bench/Ignis.Bench.SearchPath, e.g. the code before a change),
-#        HTTP_N (http: rotate over the first HTTP_N queries of each list, e.g. the engine run's N, instead of all)
+#        HTTP_N (http: rotate over the first HTTP_N queries of each list, e.g. the engine run's N, instead of all),
+#        HTTP_FROM (http: start the patient list at this line, e.g. past the queries earlier runs have read)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PG_CONN=${PG_CONN:-"Host=127.0.0.1;Port=54340;Username=postgres;Database=ignis"}
 PG_DATA=${PG_DATA:-"$BENCH_DIR/data/pg10m"}
@@ -57,6 +58,10 @@ phase_http() {
   start_ignis ignis-pg "$PORT" "$RESULTS_DIR/server-data" --Ignis:Storage:Provider=postgres "--Ignis:Storage:ConnectionString=$PG_CONN"
   pid=$LAST_PID
   WRK_THREADS=1 WRK_CONNS=1
+  if [ -n "${HTTP_FROM:-}" ]; then
+    tail -n "+$HTTP_FROM" "$RESULTS_DIR/obs-patient.txt" >"$RESULTS_DIR/obs-patient.tmp" && mv "$RESULTS_DIR/obs-patient.tmp" "$RESULTS_DIR/obs-patient.txt"
+    log "http: the patient list from line $HTTP_FROM"
+  fi
   if [ -n "${HTTP_N:-}" ]; then
     local f; for f in obs-patient patient-name obs-code-date; do
       head -n "$HTTP_N" "$RESULTS_DIR/$f.txt" >"$RESULTS_DIR/$f.tmp" && mv "$RESULTS_DIR/$f.tmp" "$RESULTS_DIR/$f.txt"; done

@@ -79,6 +79,32 @@ public sealed partial class FhirService
         }
     }
 
+    /// <summary>
+    /// Creates <paramref name="resources"/> (all of <paramref name="type"/>) in one write transaction, as a transaction
+    /// Bundle of POSTs without conditions or references between its entries would, without the Bundle: for a server's
+    /// own records written in bulk (the security log's AuditEvents), where building, preparing and answering a Bundle
+    /// cost more than the writes. Ids are assigned and index rows extracted before the transaction, so a run again (a
+    /// rolled-back group commit, a lost race on PostgreSQL) writes the same rows. Returns the ids in order.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> CreateAllAsync(string type, IReadOnlyList<Resource> resources, CancellationToken ct = default)
+    {
+        var ids = new string[resources.Count];
+        var indexes = new ResourceIndex[resources.Count];
+        for (var i = 0; i < resources.Count; i++)
+        {
+            if (resources[i].TypeName != type)
+                throw FhirException.BadRequest($"The body is a {resources[i].TypeName}, not a {type}.", "Resource.resourceType");
+            ids[i] = NewId();
+            indexes[i] = index(resources[i]);
+        }
+        await storage.WriteAsync(store =>
+        {
+            for (var i = 0; i < resources.Count; i++) Store(store, null, type, ids[i], resources[i], "POST", null, indexes[i]);
+            return ids.Length;
+        }, ct).ConfigureAwait(false);
+        return ids;
+    }
+
     /// <summary>503: the database cannot be reached (a PostgreSQL server down, restarting or out of connections).</summary>
     internal static FhirException Unavailable() =>
         new(HttpStatusCode.ServiceUnavailable, OperationOutcome.IssueType.Transient,

@@ -20,30 +20,85 @@ public sealed partial class IndexedServerDispatcher(
     ILogger<IndexedServerDispatcher> logger)
     : IOpenIddictServerDispatcher
 {
-    public async ValueTask DispatchAsync<TContext>(TContext context) where TContext : BaseContext
+    /// <summary>
+    /// Runs the handlers in order. Most handlers and filters complete synchronously, so the chain runs as a plain loop and
+    /// only falls back to an async continuation (<see cref="ContinueAsync"/>) from the first step that does not.
+    /// </summary>
+    public ValueTask DispatchAsync<TContext>(TContext context) where TContext : BaseContext
     {
         ArgumentNullException.ThrowIfNull(context);
-        foreach (var entry in HandlersOf<TContext>.For(options.CurrentValue.Handlers, singletons))
+        var entries = HandlersOf<TContext>.For(options.CurrentValue.Handlers, singletons);
+        for (var i = 0; i < entries.Length; i++)
         {
-            if (entry.Filters.Length > 0 && !await IsActiveAsync(entry, context)) continue;
-            var handler = entry.Handler
-                ?? provider.GetService(entry.Descriptor.ServiceDescriptor.ServiceType) as IOpenIddictServerHandler<TContext>
-                ?? throw new InvalidOperationException(
-                    $"The OpenIddict handler {entry.Descriptor.ServiceDescriptor.ServiceType} is not registered in the services.");
-            await handler.HandleAsync(context);
-
-            if (context is BaseRequestContext { IsRequestHandled: true } or BaseRequestContext { IsRequestSkipped: true }
-                or BaseValidatingContext { IsRejected: true })
+            var entry = entries[i];
+            if (entry.Filters.Length > 0)
             {
-                if (logger.IsEnabled(LogLevel.Debug)) LogChainStopped(logger, typeof(TContext).Name, handler.GetType().Name);
-                return;
+                var active = IsActive(entry, context, 0);
+                if (!active.IsCompletedSuccessfully) return ContinueAsync(entries, i, context, active);
+                if (!active.Result) continue;
             }
+            var handler = Resolve(entry);
+            var step = handler.HandleAsync(context);
+            if (!step.IsCompletedSuccessfully) return ContinueAsync(entries, i, context, step, handler);
+            if (Stops(context, handler)) return default;
+        }
+        return default;
+    }
+
+    /// <summary>The rest of the chain once a filter (<paramref name="active"/>) of entry <paramref name="index"/> did not complete at once.</summary>
+    private async ValueTask ContinueAsync<TContext>(HandlerEntry<TContext>[] entries, int index, TContext context, ValueTask<bool> active)
+        where TContext : BaseContext
+    {
+        if (!await active.ConfigureAwait(false)) { await RunAsync(entries, index + 1, context).ConfigureAwait(false); return; }
+        var handler = Resolve(entries[index]);
+        await handler.HandleAsync(context).ConfigureAwait(false);
+        if (Stops(context, handler)) return;
+        await RunAsync(entries, index + 1, context).ConfigureAwait(false);
+    }
+
+    /// <summary>The rest of the chain once the handler of entry <paramref name="index"/> did not complete at once.</summary>
+    private async ValueTask ContinueAsync<TContext>(HandlerEntry<TContext>[] entries, int index, TContext context, ValueTask step,
+        IOpenIddictServerHandler<TContext> handler) where TContext : BaseContext
+    {
+        await step.ConfigureAwait(false);
+        if (Stops(context, handler)) return;
+        await RunAsync(entries, index + 1, context).ConfigureAwait(false);
+    }
+
+    private async ValueTask RunAsync<TContext>(HandlerEntry<TContext>[] entries, int from, TContext context) where TContext : BaseContext
+    {
+        for (var i = from; i < entries.Length; i++)
+        {
+            var entry = entries[i];
+            if (entry.Filters.Length > 0 && !await IsActive(entry, context, 0).ConfigureAwait(false)) continue;
+            var handler = Resolve(entry);
+            await handler.HandleAsync(context).ConfigureAwait(false);
+            if (Stops(context, handler)) return;
         }
     }
 
-    private async ValueTask<bool> IsActiveAsync<TContext>(HandlerEntry<TContext> entry, TContext context) where TContext : BaseContext
+    private IOpenIddictServerHandler<TContext> Resolve<TContext>(HandlerEntry<TContext> entry) where TContext : BaseContext =>
+        entry.Handler
+        ?? provider.GetService(entry.Descriptor.ServiceDescriptor.ServiceType) as IOpenIddictServerHandler<TContext>
+        ?? throw new InvalidOperationException(
+            $"The OpenIddict handler {entry.Descriptor.ServiceDescriptor.ServiceType} is not registered in the services.");
+
+    /// <summary>OpenIddict's rule: the chain stops when a handler handled, skipped or rejected the request.</summary>
+    private bool Stops<TContext>(TContext context, IOpenIddictServerHandler<TContext> handler) where TContext : BaseContext
     {
-        for (var i = 0; i < entry.Filters.Length; i++)
+        if (context is BaseRequestContext { IsRequestHandled: true } or BaseRequestContext { IsRequestSkipped: true }
+            or BaseValidatingContext { IsRejected: true })
+        {
+            if (logger.IsEnabled(LogLevel.Debug)) LogChainStopped(logger, typeof(TContext).Name, handler.GetType().Name);
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>Whether every filter of the entry, from <paramref name="from"/> on, lets the handler run.</summary>
+    private ValueTask<bool> IsActive<TContext>(HandlerEntry<TContext> entry, TContext context, int from) where TContext : BaseContext
+    {
+        for (var i = from; i < entry.Filters.Length; i++)
         {
             var filter = entry.Filters[i];
             if (filter is null)
@@ -52,10 +107,16 @@ public sealed partial class IndexedServerDispatcher(
                 filter = provider.GetService(type) as IOpenIddictServerHandlerFilter<TContext>
                     ?? throw new InvalidOperationException($"The OpenIddict handler filter {type} is not registered in the services.");
             }
-            if (!await filter.IsActiveAsync(context)) return false;
+            var active = filter.IsActiveAsync(context);
+            if (!active.IsCompletedSuccessfully) return IsActiveAsync(entry, context, i, active);
+            if (!active.Result) return new(false);
         }
-        return true;
+        return new(true);
     }
+
+    private async ValueTask<bool> IsActiveAsync<TContext>(HandlerEntry<TContext> entry, TContext context, int index, ValueTask<bool> pending)
+        where TContext : BaseContext =>
+        await pending.ConfigureAwait(false) && await IsActive(entry, context, index + 1).ConfigureAwait(false);
 
     /// <summary>One descriptor of an event type with its singleton handler and filters, when they are singletons.</summary>
     private sealed record HandlerEntry<TContext>(
