@@ -68,7 +68,14 @@ internal static class EngineRun
             Console.WriteLine($"engine pass {pass}: parse {parseCpu,6:F1} µs CPU/resource; parse + execute {totalCpu,6:F1} µs CPU/resource, " +
                               $"{generated.Count / sw.Elapsed.TotalSeconds,8:N0} resources/s ({concurrency} callers), {written:N0} bytes written/resource");
             SqliteConnection.ClearAllPools();
-            Directory.Delete(dir, true);
+            db.ClearPool();
+            // KEEP_DB=path: the last pass's database is moved there (to count its rows and look at its plans).
+            if (pass == 2 && Environment.GetEnvironmentVariable("KEEP_DB") is { Length: > 0 } keep)
+            {
+                if (Directory.Exists(keep)) Directory.Delete(keep, true);
+                Directory.Move(dir, keep);
+            }
+            else Directory.Delete(dir, true);
         }
     }
 

@@ -65,7 +65,10 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
         var ids = AssignIds(store, entries, requests);
         foreach (var (entry, i) in entries)
             if (entry.Resource is not null && RewriteReferences(store, entry.Resource, ids, i))
+            {
                 requests[i].Request.PrecomputedIndex = null; // its references changed: extract again from the final body
+                requests[i].Request.PrecomputedJson = null;
+            }
 
         var responses = new Bundle.EntryComponent[entries.Count];
         foreach (var i in Enumerable.Range(0, entries.Count).OrderBy(i => Order(entries[i].Entry.Request?.Method)).ThenBy(i => i))

@@ -31,6 +31,12 @@ public sealed class FhirRequest
     /// of a write stays short; null when they must be extracted inside (the body changes after it was taken).
     /// </summary>
     internal Ignis.Fhir.Search.Indexing.ResourceIndex? PrecomputedIndex { get; set; }
+
+    /// <summary>
+    /// The JSON of an update's <see cref="Body"/>, serialized before the write gate with placeholders for its version and
+    /// time; null when it must be serialized inside (as <see cref="PrecomputedIndex"/>, it goes when the body changes).
+    /// </summary>
+    internal Ignis.Fhir.Serialization.JsonTemplate? PrecomputedJson { get; set; }
     /// <summary>The raw body for a JSON Patch.</summary>
     public byte[]? PatchBody { get; init; }
     public string? IfMatch { get; init; }

@@ -124,7 +124,11 @@ public sealed partial class FhirService
     {
         if (request.Interaction is Interaction.Create or Interaction.Update or Interaction.ConditionalUpdate
             && request.Body is { } body && body.TypeName == request.Type)
+        {
             request.PrecomputedIndex = index(body);
+            // An update keeps the id of the URL (checked inside), so its JSON can be made here too.
+            if (request.Interaction == Interaction.Update && body.Id == request.Id) request.PrecomputedJson = JsonTemplate.Create(body);
+        }
     }
 
     private void ValidateTarget(FhirRequest request)
@@ -263,7 +267,8 @@ public sealed partial class FhirService
                     $"If-Match {request.IfMatch} does not match the current version of {request.Type}/{id}" +
                     (existing is null ? " (it does not exist)." : $" ({FhirResponse.ETagFor(existing.Version)})."));
         }
-        var stored = Store(store, existing, request.Type!, id, body, "PUT", request.Decision, request.PrecomputedIndex);
+        var stored = Store(store, existing, request.Type!, id, body, "PUT", request.Decision, request.PrecomputedIndex,
+            request.Interaction == Interaction.Update ? request.PrecomputedJson : null);
         return Written(stored, existing is null || existing.Deleted ? 201 : 200);
     }
 
@@ -352,7 +357,7 @@ public sealed partial class FhirService
     /// <param name="decision">When access is controlled: the stored version and the new one must both lie in the grant
     /// (checked inside the transaction, so a refused write leaves nothing behind).</param>
     internal StoredResource Store(IResourceStore store, StoredResource? existing, string type, string id, Resource body, string method,
-        AccessDecision? decision, ResourceIndex? precomputed = null)
+        AccessDecision? decision, ResourceIndex? precomputed = null, JsonTemplate? template = null)
     {
         if (body.TypeName != type)
             throw FhirException.BadRequest($"The body is a {body.TypeName}, but the URL is for {type}.", "Resource.resourceType");
@@ -364,7 +369,8 @@ public sealed partial class FhirService
         body.Meta.VersionId = version.ToString(CultureInfo.InvariantCulture);
         body.Meta.LastUpdated = new DateTimeOffset(ticks, TimeSpan.Zero);
         var entries = precomputed ?? index(body);
-        var json = FhirSerializer.ToJson(body);
+        // The JSON made before the gate, when the body is still the one it was made from (its index too).
+        var json = template is not null && precomputed is not null && template.Id == id ? template.Fill(version, ticks) : FhirSerializer.ToJson(body);
         var stored = store.Write(existing, type, id, version, ticks, method, json, entries);
         if (decision?.CheckWrite(before, new StoredResourceOracle(store, stored, search)) is { } denial)
             throw AccessEnforcement.Forbidden(denial);

@@ -71,9 +71,34 @@ public sealed class FhirDatabase
         var connection = (PooledSqliteConnection)Open(pooled: false);
         connection.IsWriter = true;
         using var cmd = connection.CreateCommand();
-        cmd.CommandText = "PRAGMA cache_size=-65536;";
+        // No checkpoint inside COMMIT (wal_autocheckpoint=0): the store checkpoints on another thread after each commit
+        // (SqliteFhirStore.RequestCheckpoint), so copying the WAL into the database file and its fsync are not serial
+        // time of the writer.
+        cmd.CommandText = "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=0;";
         cmd.ExecuteNonQuery();
         return connection;
+    }
+
+    /// <summary>
+    /// A passive checkpoint on a connection of its own: copies the committed WAL frames that no reader still needs into
+    /// the database file (synchronous=FULL: fsynced), without blocking the writer or readers. Errors are left to the
+    /// next checkpoint (a full disk shows up on the next write anyway).
+    /// </summary>
+    internal void Checkpoint()
+    {
+        try
+        {
+            using var connection = Open();
+            using var cmd = connection.CreateCommand();
+            cmd.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
+            cmd.ExecuteNonQuery();
+        }
+        catch (SqliteException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 
     internal void Return(PooledSqliteConnection connection)

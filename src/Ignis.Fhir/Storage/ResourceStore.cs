@@ -13,6 +13,9 @@ public sealed class ResourceStore(SqliteConnection connection, SqliteTransaction
     private const string Columns = "res_key, type, id, version, last_updated, deleted, body";
 
     public SqliteConnection Connection => connection;
+
+    /// <summary>Versions written through this store (the group commit's measure of how much the WAL grew).</summary>
+    internal int Writes { get; private set; }
     public SqliteTransaction? Transaction => transaction;
     System.Data.Common.DbConnection IResourceStore.Connection => connection;
     System.Data.Common.DbTransaction? IResourceStore.Transaction => transaction;
@@ -74,6 +77,7 @@ public sealed class ResourceStore(SqliteConnection connection, SqliteTransaction
     public StoredResource Write(StoredResource? existing, string type, string id, int version, long lastUpdated,
         string method, string? json, ResourceIndex? index)
     {
+        Writes++;
         var deleted = json is null;
         long key;
         if (existing is null)
@@ -207,8 +211,7 @@ public sealed class ResourceStore(SqliteConnection connection, SqliteTransaction
     {
         var where = new List<string>();
         var args = new List<(string, object?)>();
-        if (type is not null) { where.Add("h.type = $t"); args.Add(("$t", type)); }
-        if (id is not null) { where.Add("h.id = $i"); args.Add(("$i", id)); }
+        AddTypeAndId(where, args, type, id, "h.");
         if (since is not null) { where.Add("h.last_updated >= $s"); args.Add(("$s", since)); }
         if (beforeSeq is not null) { where.Add("h.seq < $b"); args.Add(("$b", beforeSeq)); }
         if (at is not null)
@@ -235,11 +238,25 @@ public sealed class ResourceStore(SqliteConnection connection, SqliteTransaction
     {
         var where = new List<string>();
         var args = new List<(string, object?)>();
-        if (type is not null) { where.Add("type = $t"); args.Add(("$t", type)); }
-        if (id is not null) { where.Add("id = $i"); args.Add(("$i", id)); }
+        AddTypeAndId(where, args, type, id, "");
         if (since is not null) { where.Add("last_updated >= $s"); args.Add(("$s", since)); }
         var cmd = Command("SELECT COUNT(*) FROM history" + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : ""), [.. args]);
         return (long)cmd.ExecuteScalar()!;
+    }
+
+    // One resource's history (type and id): its res_key through ux_resources_type_id, then its versions through
+    // ux_history_key_version (a resource's versions are in seq order; no (type, id) index on history, schema 4).
+    private static void AddTypeAndId(List<string> where, List<(string, object?)> args, string? type, string? id, string alias)
+    {
+        if (type is not null && id is not null)
+        {
+            where.Add($"{alias}res_key = (SELECT res_key FROM resources WHERE type = $t AND id = $i)");
+            args.Add(("$t", type));
+            args.Add(("$i", id));
+            return;
+        }
+        if (type is not null) { where.Add($"{alias}type = $t"); args.Add(("$t", type)); }
+        if (id is not null) { where.Add($"{alias}id = $i"); args.Add(("$i", id)); }
     }
 
     /// <summary>Whether the current version of <paramref name="key"/> references <paramref name="type"/>/<paramref name="id"/> through one of the parameters.</summary>

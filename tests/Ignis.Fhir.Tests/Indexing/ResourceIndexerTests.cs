@@ -64,6 +64,23 @@ public class ResourceIndexerTests
     }
 
     [Fact]
+    public void A_codeable_concept_text_that_repeats_a_coding_display_gets_no_row_of_its_own()
+    {
+        var code = Id("Condition", "code");
+        var index = Extract("""
+            {"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"},
+             "code":{"coding":[{"system":"http://snomed.info/sct","code":"59621000","display":"Essential hypertension"},
+                               {"system":"http://example.org","code":"HT"}],
+                     "text":"essential HYPERTENSION"}}
+            """);
+        index.Tokens.Where(t => t.ParamId == code).ShouldBe(
+        [
+            new TokenEntry(code, "http://snomed.info/sct", "59621000", "essential hypertension"),
+            new TokenEntry(code, "http://example.org", "HT", null),
+        ], ignoreOrder: true);
+    }
+
+    [Fact]
     public void An_identifier_indexes_system_value_and_its_type_for_of_type()
     {
         var identifier = Id("Patient", "identifier");

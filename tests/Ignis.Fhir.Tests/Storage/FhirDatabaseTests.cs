@@ -54,7 +54,29 @@ public sealed class FhirDatabaseTests : IDisposable
         using var after = db.Open();
         after.ExecuteScalar<long>("PRAGMA user_version").ShouldBe(FhirDatabase.LatestVersion);
         after.ExecuteScalar<long>("SELECT COUNT(*) FROM resources").ShouldBe(1);
-        after.ExecuteScalar<long>("SELECT COUNT(*) FROM sqlite_master WHERE name = 'ix_history_type_id_seq'").ShouldBe(1);
+        after.ExecuteScalar<long>("SELECT COUNT(*) FROM sqlite_master WHERE name = 'ix_history_type_id_seq'").ShouldBe(0);
+    }
+
+    [Fact]
+    public void A_database_upgraded_from_every_older_version_has_the_schema_of_a_new_one()
+    {
+        var fresh = new FhirDatabase(Path.Combine(_dir, "fresh.db"));
+        fresh.Migrate();
+        var expected = Schema(fresh);
+        expected.ShouldContain(s => s.Contains("WHERE url IS NOT NULL", StringComparison.Ordinal));
+        for (var from = 1; from < FhirDatabase.LatestVersion; from++)
+        {
+            var old = new FhirDatabase(Path.Combine(_dir, $"from-{from}.db"));
+            old.Migrate(from);
+            old.Migrate().ShouldBe(from);
+            Schema(old).ShouldBe(expected, $"upgraded from version {from}");
+        }
+    }
+
+    private static List<string> Schema(FhirDatabase db)
+    {
+        using var c = db.Open();
+        return [.. c.Query<string>("SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_master ORDER BY type, name")];
     }
 
     [Fact]

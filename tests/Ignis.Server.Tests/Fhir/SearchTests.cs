@@ -25,6 +25,8 @@ public sealed class SearchFixture : IAsyncLifetime
             Obs("o-glu-2", "p-smythe", "laboratory", "2339-0", "2023-06-15T08:00:00Z", (88, "mg/dL"), []),
             Obs("o-hr-2", "p-smythe", "vital-signs", "8867-4", "2023-06-15T08:00:00Z", (64, "/min"), []),
             Put("Condition", "c-1", """{"subject":{"reference":"Patient/p-smith"},"code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006","display":"Diabetes mellitus type 2"}],"text":"Type 2 diabetes"},"recorder":{"reference":"Practitioner/dr-who"}}"""),
+            // The text is the coding's display (up to case): indexed once, on the coding's row.
+            Put("Condition", "c-2", """{"subject":{"reference":"Patient/p-muller"},"code":{"coding":[{"system":"http://snomed.info/sct","code":"59621000","display":"Essential hypertension"}],"text":"essential HYPERTENSION"}}"""),
         };
         var bundle = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[" + string.Join(",", entries) + "]}";
         var response = await Server.Client.PostAsync("", Http.Json(bundle));
@@ -98,6 +100,10 @@ public sealed class SearchTests(SearchFixture fixture) : IClassFixture<SearchFix
     [InlineData("Patient?_has:Observation:patient:code=2339-0", "p-smith,p-smythe")]
     [InlineData("Patient?_has:Observation:patient:date=ge2023", "p-smythe")]
     [InlineData("Condition?code:text=diabetes", "c-1")]
+    [InlineData("Condition?code:text=hypertension", "c-2")]
+    [InlineData("Condition?code:text=Essential", "c-2")]
+    [InlineData("Condition?code:text=mellitus", "c-1")]
+    [InlineData("Condition?code=http://snomed.info/sct|59621000", "c-2")]
     [InlineData("Patient?name=x' OR '1'='1", "")]
     [InlineData("Patient?name=%25", "")]
     public async Task Search_finds_exactly_the_matching_resources(string query, string expected)

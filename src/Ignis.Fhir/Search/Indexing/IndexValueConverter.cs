@@ -85,12 +85,19 @@ internal static class IndexValueConverter
                 AddCoding(rows, paramId, coding);
                 break;
             case CodeableConcept concept:
+                var first = rows.Count;
                 if (concept.Coding is { } codings)
                 {
                     foreach (var c in codings) AddCoding(rows, paramId, c);
                 }
+                // The text gets a row of its own (for :text) unless a coding's row already carries the same text (its
+                // display, as usual when a system's display is copied into text): :text matches the text column of
+                // any row of the parameter, so such a row would only cost three B-tree insertions per write.
                 if (!string.IsNullOrEmpty(concept.Text))
-                    rows.Add(new TokenEntry(paramId, null, null, SearchValues.NormalizeString(concept.Text)));
+                {
+                    var text = SearchValues.NormalizeString(concept.Text);
+                    if (!HasText(rows, first, text)) rows.Add(new TokenEntry(paramId, null, null, text));
+                }
                 break;
             case Identifier identifier:
                 AddIdentifier(rows, paramId, identifier);
@@ -104,6 +111,13 @@ internal static class IndexValueConverter
                 if (StringOf(primitive) is { } code) rows.Add(new TokenEntry(paramId, null, code, null));
                 break;
         }
+    }
+
+    private static bool HasText(List<TokenEntry> rows, int from, string text)
+    {
+        for (var i = from; i < rows.Count; i++)
+            if (string.Equals(rows[i].Text, text, StringComparison.Ordinal)) return true;
+        return false;
     }
 
     private static void AddCoding(List<TokenEntry> rows, int paramId, Coding coding)
