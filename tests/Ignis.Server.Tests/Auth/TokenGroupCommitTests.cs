@@ -97,14 +97,7 @@ public sealed class TokenGroupCommitTests(DemoServerFixture fixture) : IClassFix
         await Task.WhenAll(single.Concat(raced));
 
         raced.Count(r => r.Result.StatusCode == HttpStatusCode.OK).ShouldBe(1);
-        for (var i = 0; i < apps.Count; i++)
-        {
-            var response = await single[i];
-            response.StatusCode.ShouldBe(HttpStatusCode.OK);
-            var body = await response.BodyAsync();
-            (await SmartApp.IntrospectAsync(Server, body["access_token"].Str()))["active"]!.GetValue<bool>().ShouldBeTrue();
-            (await apps[i].App.RefreshAsync(body["refresh_token"].Str())).StatusCode.ShouldBe(HttpStatusCode.OK);
-        }
+        for (var i = 0; i < apps.Count; i++) await ShouldHaveWorkingTokensAsync(apps[i].App, await single[i]);
     }
 
     [Fact]
@@ -126,14 +119,16 @@ public sealed class TokenGroupCommitTests(DemoServerFixture fixture) : IClassFix
         await Task.WhenAll(single.Concat(raced));
 
         raced.Count(r => r.Result.StatusCode == HttpStatusCode.OK).ShouldBe(1);
-        for (var i = 0; i < grants.Count; i++)
-        {
-            var response = await single[i];
-            response.StatusCode.ShouldBe(HttpStatusCode.OK);
-            var body = await response.BodyAsync();
-            (await SmartApp.IntrospectAsync(Server, body["access_token"].Str()))["active"]!.GetValue<bool>().ShouldBeTrue();
-            (await grants[i].App.RefreshAsync(body["refresh_token"].Str())).StatusCode.ShouldBe(HttpStatusCode.OK);
-        }
+        for (var i = 0; i < grants.Count; i++) await ShouldHaveWorkingTokensAsync(grants[i].App, await single[i]);
+    }
+
+    /// <summary>A token response that succeeded: its access token is active and its refresh token refreshes.</summary>
+    private async Task ShouldHaveWorkingTokensAsync(SmartApp app, HttpResponseMessage response)
+    {
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var body = await response.BodyAsync();
+        (await SmartApp.IntrospectAsync(Server, body["access_token"].Str()))["active"]!.GetValue<bool>().ShouldBeTrue();
+        (await app.RefreshAsync(body["refresh_token"].Str())).StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 
     [Fact]
