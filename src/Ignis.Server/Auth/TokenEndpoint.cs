@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using Ignis.Server.Data;
 using Ignis.Server.Fhir;
@@ -5,6 +6,7 @@ using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
 using OpenIddict.EntityFrameworkCore.Models;
@@ -66,9 +68,14 @@ public sealed class TokenEndpoint(
     /// The user the grant acts for, read fresh on every request but not tracked, with a compiled query: through
     /// <c>UserManager.FindByIdAsync</c> EF Core rebuilt the query's parameters from its expression tree and looked its
     /// plan up on every call, ~5 % of a code exchange's CPU (docs/benchmarks.md, "Issue 3"). Nothing here changes the user.
+    /// A compiled query runs only with the model it was compiled against, so there is one per model: SQLite's and
+    /// PostgreSQL's differ, and one process may host servers on both (the tests do).
     /// </summary>
-    private static readonly Func<AuthDbContext, string, CancellationToken, Task<IgnisUser?>> FindUser =
-        EF.CompileAsyncQuery((AuthDbContext db, string id, CancellationToken ct) => db.Users.AsNoTracking().FirstOrDefault(u => u.Id == id));
+    private static Task<IgnisUser?> FindUser(AuthDbContext db, string id, CancellationToken ct) =>
+        FindUserByModel.GetValue(db.Model, _ =>
+            EF.CompileAsyncQuery((AuthDbContext c, string i, CancellationToken t) => c.Users.AsNoTracking().FirstOrDefault(u => u.Id == i)))(db, id, ct);
+
+    private static readonly ConditionalWeakTable<IModel, Func<AuthDbContext, string, CancellationToken, Task<IgnisUser?>>> FindUserByModel = new();
 
     private async Task<bool> SessionIsActiveAsync(ClaimsPrincipal stored, CancellationToken ct)
     {

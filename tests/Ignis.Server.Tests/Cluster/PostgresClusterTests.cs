@@ -90,6 +90,25 @@ public sealed class PostgresClusterTests
     }
 
     [Fact]
+    public async Task Code_exchanges_and_refreshes_work_on_a_sqlite_server_and_a_postgres_node_in_one_process()
+    {
+        // The token endpoint's compiled queries belong to one EF Core model; SQLite's and PostgreSQL's differ.
+        await using var sqlite = await IgnisServer.StartAsync("--demo");
+        await using var nodes = await StartAsync();
+        foreach (var (server, aud) in new[] { (sqlite, sqlite.FhirBase), (nodes.A, Aud), (sqlite, sqlite.FhirBase) })
+        {
+            using var browser = new SmartBrowser(server);
+            var app = new SmartApp(server);
+            var code = await app.AuthorizeAsync(browser, "alice", "alice-demo-pass", "openid patient/*.rs offline_access",
+                new Dictionary<string, string?> { ["aud"] = aud });
+            var exchanged = await app.ExchangeAsync(code);
+            exchanged.StatusCode.ShouldBe(HttpStatusCode.OK, await exchanged.Content.ReadAsStringAsync());
+            var refreshed = await app.RefreshAsync((await exchanged.BodyAsync())["refresh_token"].Str());
+            refreshed.StatusCode.ShouldBe(HttpStatusCode.OK, await refreshed.Content.ReadAsStringAsync());
+        }
+    }
+
+    [Fact]
     public async Task A_refresh_token_from_node_A_refreshes_on_node_B_and_its_reuse_on_A_revokes_the_grant()
     {
         await using var nodes = await StartAsync();
