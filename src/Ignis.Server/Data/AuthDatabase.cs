@@ -61,7 +61,13 @@ public sealed class AuthDatabase : IAsyncDisposable
         var provider = ParseProvider(options.Storage.Provider)
             ?? throw new InvalidOperationException($"Ignis:Storage:Provider must be '{SqliteName}' or '{PostgresName}', not '{options.Storage.Provider}'.");
         if (provider == StorageProvider.Sqlite)
-            return new AuthDatabase(provider, $"Data Source={SqlitePath(options)};Default Timeout=30;Pooling=True", null);
+        {
+            // The auth tables may be opened (migrated) before anything else of a fresh start has made the data folder:
+            // start-up runs the FHIR store, the auth tables and the keys side by side.
+            var path = SqlitePath(options);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            return new AuthDatabase(provider, $"Data Source={path};Default Timeout=30;Pooling=True", null);
+        }
 
         if (options.Storage.ConnectionString is not { Length: > 0 } cs)
             throw new InvalidOperationException("Ignis:Storage:ConnectionString must be set with Ignis:Storage:Provider=postgres, e.g. Host=db.example.org;Database=ignis;Username=ignis;Password=...");
