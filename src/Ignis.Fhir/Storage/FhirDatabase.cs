@@ -72,7 +72,7 @@ public sealed class FhirDatabase
         connection.IsWriter = true;
         using var cmd = connection.CreateCommand();
         // No checkpoint inside COMMIT (wal_autocheckpoint=0): the store checkpoints on another thread after each commit
-        // (SqliteFhirStore.RequestCheckpoint), so copying the WAL into the database file and its fsync are not serial
+        // (SqliteFhirStore, through WalCheckpoints), so copying the WAL into the database file and its fsync are not serial
         // time of the writer.
         cmd.CommandText = "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=0;";
         cmd.ExecuteNonQuery();

@@ -130,7 +130,7 @@ public sealed class SqliteFhirStore(FhirDatabase database, WriteGate gate) : IFh
                 if (failed is null)
                 {
                     tx.Commit();
-                    RequestCheckpoint(store.Writes);
+                    _checkpoints.Wrote(store.Writes);
                     Interlocked.Increment(ref _commits);
                     break;
                 }
@@ -148,40 +148,13 @@ public sealed class SqliteFhirStore(FhirDatabase database, WriteGate gate) : IFh
         foreach (var write in group) write.Complete(groupFailure);
     }
 
-    private const int CheckpointWrites = 256;
-    private int _writesSinceCheckpoint; // under the gate
-    private int _checkpointRequested;
-    private int _checkpointRunning;
-
     /// <summary>
-    /// Checkpoints the WAL (copies committed pages into the database file) on another thread: the writer connection does
-    /// not (wal_autocheckpoint=0, <see cref="FhirDatabase.OpenWriter"/>), so the next group need not wait for the copy and
-    /// its fsync. Requests made while a checkpoint runs are merged into one more checkpoint after it. (The WAL starts
-    /// over from its beginning at the first commit after a checkpoint that copied all of it, as before.)
+    /// The writer connection does not checkpoint (wal_autocheckpoint=0, <see cref="FhirDatabase.OpenWriter"/>): every
+    /// 256 written versions (a few pages each) a checkpoint runs on another thread, so the next group need not wait for
+    /// the copy and its fsync. (The WAL starts over from its beginning at the first commit after a checkpoint that
+    /// copied all of it, as before.) Counted under the gate.
     /// </summary>
-    private void RequestCheckpoint(int writes)
-    {
-        // Every CheckpointWrites versions (a few pages each), about as often as SQLite's own wal_autocheckpoint
-        // (1,000 pages) would have: a checkpoint per commit would copy the pages that consecutive groups both dirty
-        // once per group.
-        _writesSinceCheckpoint += writes;
-        if (_writesSinceCheckpoint < CheckpointWrites) return;
-        _writesSinceCheckpoint = 0;
-        Volatile.Write(ref _checkpointRequested, 1);
-        if (Interlocked.CompareExchange(ref _checkpointRunning, 1, 0) == 0)
-            ThreadPool.UnsafeQueueUserWorkItem(_ => RunCheckpoints(), null);
-    }
-
-    private void RunCheckpoints()
-    {
-        while (true)
-        {
-            while (Interlocked.Exchange(ref _checkpointRequested, 0) == 1) database.Checkpoint();
-            Volatile.Write(ref _checkpointRunning, 0);
-            // A request that came after the last look and before the flag was cleared found the checkpointer running.
-            if (Volatile.Read(ref _checkpointRequested) == 0 || Interlocked.CompareExchange(ref _checkpointRunning, 1, 0) != 0) return;
-        }
-    }
+    private readonly WalCheckpoints _checkpoints = new(256, database.Checkpoint);
 
     public long NextTicks() => gate.NextTicks();
 

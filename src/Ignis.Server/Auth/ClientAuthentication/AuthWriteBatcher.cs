@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Threading.Channels;
 using Ignis.Fhir.Engine;
+using Ignis.Fhir.Storage;
 using Ignis.Server.Data;
 
 namespace Ignis.Server.Auth.ClientAuthentication;
@@ -153,7 +154,7 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
                 {
                     using (gate.EnterAsync(CancellationToken.None).GetAwaiter().GetResult())
                         errors = Commit(connection, batch, results);
-                    RequestCheckpoint(batch.Count);
+                    _checkpoints.Wrote(batch.Count);
                 }
                 for (var i = 0; i < batch.Count; i++)
                 {
@@ -175,14 +176,9 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
     }
 
     /// <summary>
-    /// One transaction for the batch. On SQLite a statement that fails (a constraint) fails only its own request:
-    /// SQLite rolls back that statement and the transaction goes on. PostgreSQL aborts the whole transaction
-    /// instead: the batch is then rolled back and committed again one request at a time.
-    /// </summary>
-    /// <summary>
     /// The writer connection. On SQLite it does not checkpoint inside COMMIT (wal_autocheckpoint=0): copying the WAL
     /// into the database file and its fsync (~8 ms here, every ~140 token requests) held up every request queued behind
-    /// the writer; <see cref="RequestCheckpoint"/> runs them on another thread, as the FHIR store does for its writes.
+    /// the writer; <see cref="_checkpoints"/> runs them on another thread, as the FHIR store does for its writes.
     /// </summary>
     private DbConnection OpenWriter()
     {
@@ -194,38 +190,13 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
         return connection;
     }
 
-    /// <summary>Requests committed since the last checkpoint request (writer thread only).</summary>
-    private int _sinceCheckpoint;
-    private int _checkpointRequested;
-    private int _checkpointRunning;
-
     /// <summary>
-    /// A passive checkpoint on a connection of its own, on a pool thread, every <c>CheckpointEvery</c> requests (a
-    /// token request dirties ~7 pages, so about as often as SQLite's default of 1,000 pages). It blocks neither the
-    /// writer nor readers; requests made while one runs are merged into one more after it.
+    /// A passive checkpoint on a connection of its own, on a pool thread, every 128 requests (a token request dirties
+    /// ~7 pages, so about as often as SQLite's default of 1,000 pages).
     /// </summary>
-    private void RequestCheckpoint(int requests)
-    {
-        const int CheckpointEvery = 128;
-        _sinceCheckpoint += requests;
-        if (_sinceCheckpoint < CheckpointEvery) return;
-        _sinceCheckpoint = 0;
-        Volatile.Write(ref _checkpointRequested, 1);
-        if (Interlocked.CompareExchange(ref _checkpointRunning, 1, 0) == 0)
-            ThreadPool.UnsafeQueueUserWorkItem(_ => RunCheckpoints(), null);
-    }
+    private readonly WalCheckpoints _checkpoints = new(128, () => Checkpoint(database, logger));
 
-    private void RunCheckpoints()
-    {
-        while (true)
-        {
-            while (Interlocked.Exchange(ref _checkpointRequested, 0) == 1) Checkpoint();
-            Volatile.Write(ref _checkpointRunning, 0);
-            if (Volatile.Read(ref _checkpointRequested) == 0 || Interlocked.CompareExchange(ref _checkpointRunning, 1, 0) != 0) return;
-        }
-    }
-
-    private void Checkpoint()
+    private static void Checkpoint(AuthDatabase database, ILogger logger)
     {
         try
         {
@@ -247,6 +218,11 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
         _prepared.Clear();
     }
 
+    /// <summary>
+    /// One transaction for the batch. On SQLite a statement that fails (a constraint) fails only its own request:
+    /// SQLite rolls back that statement and the transaction goes on. PostgreSQL aborts the whole transaction
+    /// instead: the batch is then rolled back and committed again one request at a time.
+    /// </summary>
     private Exception?[] Commit(DbConnection connection, List<Work> batch, bool[] results)
     {
         if (!database.IsPostgres) return CommitTogether(connection, batch, results, statementsFailAlone: true, _prepared);
