@@ -19,7 +19,8 @@ namespace Ignis.Server.Auth;
 public sealed class AuthorizationStore(
     IMemoryCache cache,
     IOpenIddictEntityFrameworkCoreContext context,
-    IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options)
+    IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options,
+    PreparedReads reads)
     : OpenIddictEntityFrameworkCoreAuthorizationStore<OpenIddictEntityFrameworkCoreAuthorization, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreToken, string>(
         cache, context, options)
 {
@@ -42,22 +43,27 @@ public sealed class AuthorizationStore(
         ArgumentException.ThrowIfNullOrEmpty(identifier);
         var db = await Context.GetDbContextAsync(cancellationToken);
         if (AuthSql.Tracked<OpenIddictEntityFrameworkCoreAuthorization>(db, a => a.Id == identifier) is { } tracked) return tracked;
-        var authorization = await AuthSql.ReadOneAsync(db, Select, "@id", identifier, reader => new OpenIddictEntityFrameworkCoreAuthorization
-        {
-            Id = reader.GetString(0),
-            Application = reader.IsDBNull(1) ? null : new OpenIddictEntityFrameworkCoreApplication { Id = reader.GetString(1) },
-            ConcurrencyToken = AuthSql.String(reader, 2),
-            CreationDate = AuthSql.Date(reader, 3),
-            Properties = AuthSql.String(reader, 4),
-            Scopes = AuthSql.String(reader, 5),
-            Status = AuthSql.String(reader, 6),
-            Subject = AuthSql.String(reader, 7),
-            Type = AuthSql.String(reader, 8),
-        }, cancellationToken);
+        // On SQLite with a prepared statement (PreparedReads), unless the context has a transaction open whose writes it must see.
+        var authorization = reads.Enabled && db.Database.CurrentTransaction is null
+            ? reads.ReadOne(Select, "@id", identifier, MapAuthorization)
+            : await AuthSql.ReadOneAsync(db, Select, "@id", identifier, MapAuthorization, cancellationToken);
         if (authorization is null) return null;
         _read.AddOrUpdate(authorization, authorization);
         return authorization;
     }
+
+    private static OpenIddictEntityFrameworkCoreAuthorization MapAuthorization(System.Data.Common.DbDataReader reader) => new()
+    {
+        Id = reader.GetString(0),
+        Application = reader.IsDBNull(1) ? null : new OpenIddictEntityFrameworkCoreApplication { Id = reader.GetString(1) },
+        ConcurrencyToken = AuthSql.String(reader, 2),
+        CreationDate = AuthSql.Date(reader, 3),
+        Properties = AuthSql.String(reader, 4),
+        Scopes = AuthSql.String(reader, 5),
+        Status = AuthSql.String(reader, 6),
+        Subject = AuthSql.String(reader, 7),
+        Type = AuthSql.String(reader, 8),
+    };
 
     public override ValueTask<string?> GetApplicationIdAsync(OpenIddictEntityFrameworkCoreAuthorization authorization, CancellationToken cancellationToken) =>
         _read.TryGetValue(authorization, out _) ? new(authorization.Application?.Id) : base.GetApplicationIdAsync(authorization, cancellationToken);

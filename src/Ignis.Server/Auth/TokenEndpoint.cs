@@ -26,7 +26,8 @@ public sealed class TokenEndpoint(
     AuthDbContext db,
     SmartPrincipalFactory principals,
     Clients.PasswordGrant passwordGrant,
-    IOpenIddictTokenStore<OpenIddictEntityFrameworkCoreToken> tokens)
+    IOpenIddictTokenStore<OpenIddictEntityFrameworkCoreToken> tokens,
+    PreparedReads reads)
 {
     public async Task<IResult> HandleAsync(HttpContext http)
     {
@@ -39,7 +40,7 @@ public sealed class TokenEndpoint(
         var stored = (await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme)).Principal;
         if (stored is null) return Reject(Errors.InvalidGrant, "The code or refresh token is no longer valid.");
 
-        var user = await FindUser(db, stored.GetClaim(Claims.Subject) ?? "", http.RequestAborted);
+        var user = await FindUser(db, reads, stored.GetClaim(Claims.Subject) ?? "", http.RequestAborted);
         if (user is null || !await signIn.CanSignInAsync(user) || await users.IsLockedOutAsync(user))
             return Reject(Errors.InvalidGrant, "The user is no longer allowed to sign in.");
 
@@ -69,11 +70,16 @@ public sealed class TokenEndpoint(
     /// <c>UserManager.FindByIdAsync</c> EF Core rebuilt the query's parameters from its expression tree and looked its
     /// plan up on every call, ~5 % of a code exchange's CPU (docs/benchmarks.md, "Issue 3"). Nothing here changes the user.
     /// A compiled query runs only with the model it was compiled against, so there is one per model: SQLite's and
-    /// PostgreSQL's differ, and one process may host servers on both (the tests do).
+    /// PostgreSQL's differ, and one process may host servers on both (the tests do). On SQLite the statement stays
+    /// prepared between requests (<see cref="PreparedUserRead"/>).
     /// </summary>
-    private static Task<IgnisUser?> FindUser(AuthDbContext db, string id, CancellationToken ct) =>
-        FindUserByModel.GetValue(db.Model, _ =>
+    private static Task<IgnisUser?> FindUser(AuthDbContext db, PreparedReads reads, string id, CancellationToken ct)
+    {
+        if (reads.Enabled && db.Database.CurrentTransaction is null && PreparedUserRead.For(db.Model) is { } read)
+            return Task.FromResult(reads.ReadOne(read.Sql, "@id", id, read.Read));
+        return FindUserByModel.GetValue(db.Model, _ =>
             EF.CompileAsyncQuery((AuthDbContext c, string i, CancellationToken t) => c.Users.AsNoTracking().FirstOrDefault(u => u.Id == i)))(db, id, ct);
+    }
 
     private static readonly ConditionalWeakTable<IModel, Func<AuthDbContext, string, CancellationToken, Task<IgnisUser?>>> FindUserByModel = new();
 

@@ -45,7 +45,8 @@ public sealed class TokenStore(
     IOpenIddictEntityFrameworkCoreContext context,
     IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options,
     AuthDatabase database,
-    AuthWriteBatcher writer)
+    AuthWriteBatcher writer,
+    PreparedReads reads)
     : OpenIddictEntityFrameworkCoreTokenStore<OpenIddictEntityFrameworkCoreToken, OpenIddictEntityFrameworkCoreApplication, OpenIddictEntityFrameworkCoreAuthorization, string>(
         cache, context, options)
 {
@@ -256,27 +257,35 @@ public sealed class TokenStore(
     private static bool IsTracked(DbContext db, OpenIddictEntityFrameworkCoreToken token) =>
         AuthSql.Tracked<OpenIddictEntityFrameworkCoreToken>(db, t => ReferenceEquals(t, token)) is not null;
 
+    /// <summary>
+    /// A token row by id or reference id: on SQLite with a prepared statement (<see cref="PreparedReads"/>), unless the
+    /// request's context has a transaction open, whose own writes the read must see.
+    /// </summary>
     private async Task<OpenIddictEntityFrameworkCoreToken?> SelectAsync(DbContext db, string sql, string key, CancellationToken ct)
     {
-        var token = await AuthSql.ReadOneAsync(db, sql, "@key", key, reader => new OpenIddictEntityFrameworkCoreToken
-        {
-            Id = reader.GetString(0),
-            Application = reader.IsDBNull(1) ? null : new OpenIddictEntityFrameworkCoreApplication { Id = reader.GetString(1) },
-            Authorization = reader.IsDBNull(2) ? null : new OpenIddictEntityFrameworkCoreAuthorization { Id = reader.GetString(2) },
-            ConcurrencyToken = AuthSql.String(reader, 3),
-            CreationDate = AuthSql.Date(reader, 4),
-            ExpirationDate = AuthSql.Date(reader, 5),
-            Payload = AuthSql.String(reader, 6),
-            Properties = AuthSql.String(reader, 7),
-            RedemptionDate = AuthSql.Date(reader, 8),
-            ReferenceId = AuthSql.String(reader, 9),
-            Status = AuthSql.String(reader, 10),
-            Subject = AuthSql.String(reader, 11),
-            Type = AuthSql.String(reader, 12),
-        }, ct);
+        var token = reads.Enabled && db.Database.CurrentTransaction is null
+            ? reads.ReadOne(sql, "@key", key, MapToken)
+            : await AuthSql.ReadOneAsync(db, sql, "@key", key, MapToken, ct);
         if (token is not null) _seen[token.Id!] = token;
         return token;
     }
+
+    private static OpenIddictEntityFrameworkCoreToken MapToken(DbDataReader reader) => new()
+    {
+        Id = reader.GetString(0),
+        Application = reader.IsDBNull(1) ? null : new OpenIddictEntityFrameworkCoreApplication { Id = reader.GetString(1) },
+        Authorization = reader.IsDBNull(2) ? null : new OpenIddictEntityFrameworkCoreAuthorization { Id = reader.GetString(2) },
+        ConcurrencyToken = AuthSql.String(reader, 3),
+        CreationDate = AuthSql.Date(reader, 4),
+        ExpirationDate = AuthSql.Date(reader, 5),
+        Payload = AuthSql.String(reader, 6),
+        Properties = AuthSql.String(reader, 7),
+        RedemptionDate = AuthSql.Date(reader, 8),
+        ReferenceId = AuthSql.String(reader, 9),
+        Status = AuthSql.String(reader, 10),
+        Subject = AuthSql.String(reader, 11),
+        Type = AuthSql.String(reader, 12),
+    };
 
     private void Bind(DbCommand command, OpenIddictEntityFrameworkCoreToken token, string? expected)
     {
