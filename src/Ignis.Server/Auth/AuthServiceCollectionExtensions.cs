@@ -85,6 +85,7 @@ public static partial class AuthServiceCollectionExtensions
                 // The token requests' rows as plain SQL; everything else through OpenIddict's EF Core store (TokenStore).
                 o.ReplaceTokenStore<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken, TokenStore>(ServiceLifetime.Scoped);
                 o.ReplaceAuthorizationStore<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization, AuthorizationStore>(ServiceLifetime.Scoped);
+                o.ReplaceTokenManager<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken, IgnisTokenManager>();
             })
             .AddServer(o =>
             {

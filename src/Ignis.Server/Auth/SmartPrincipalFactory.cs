@@ -108,33 +108,35 @@ public sealed class SmartPrincipalFactory(IOptions<AuthOptions> options)
         return result;
     }
 
-    /// <summary>Which claims go into which token; the scopes are read once, not once per claim.</summary>
+    /// <summary>
+    /// Which claims go into which token; the scopes are read once, not once per claim. Each claim gets the destinations
+    /// property OpenIddict reads (<see cref="OpenIddictConstants.Properties.Destinations"/>: a compact JSON array, as
+    /// OpenIddict's own <c>SetDestinations</c> writes it), from constant strings: OpenIddict serialized each claim's
+    /// list with a stream and a JSON writer of its own on every code exchange and refresh.
+    /// </summary>
     private static void SetDestinations(ClaimsIdentity identity)
     {
         var scopes = identity.GetScopes();
-        identity.SetDestinations(claim => Destinations(claim, scopes));
-    }
-
-    private static IEnumerable<string> Destinations(Claim claim, System.Collections.Immutable.ImmutableArray<string> scopes)
-    {
-        switch (claim.Type)
+        foreach (var claim in identity.Claims)
         {
-            case Claims.Subject:
-                yield return OpenIddictConstants.Destinations.AccessToken;
-                yield return OpenIddictConstants.Destinations.IdentityToken;
-                break;
-            case Claims.Name or Claims.PreferredUsername when scopes.Contains(SmartScopes.Profile):
-                yield return OpenIddictConstants.Destinations.IdentityToken;
-                break;
-            case FhirUserClaim when scopes.Contains(SmartScopes.FhirUser):
-                yield return OpenIddictConstants.Destinations.AccessToken;
-                yield return OpenIddictConstants.Destinations.IdentityToken;
-                break;
-            case PatientClaim or EncounterClaim or UserKindClaim or UserPatientClaim:
-                // The resource server binds patient/ scopes to this patient without a lookup.
-                yield return OpenIddictConstants.Destinations.AccessToken;
-                break;
-            // Everything else (session id, fhirContext) stays in the code and refresh token payloads, which never leave the token table.
+            if (Destinations(claim, scopes) is { } destinations) claim.Properties[OpenIddictConstants.Properties.Destinations] = destinations;
+            else claim.Properties.Remove(OpenIddictConstants.Properties.Destinations);
         }
     }
+
+    internal const string AccessAndIdentityToken = "[\"" + OpenIddictConstants.Destinations.AccessToken + "\",\"" + OpenIddictConstants.Destinations.IdentityToken + "\"]";
+    internal const string IdentityTokenOnly = "[\"" + OpenIddictConstants.Destinations.IdentityToken + "\"]";
+    internal const string AccessTokenOnly = "[\"" + OpenIddictConstants.Destinations.AccessToken + "\"]";
+
+    /// <summary>The destinations of a claim as JSON; null: none (the claim stays in the code and refresh token payloads only).</summary>
+    private static string? Destinations(Claim claim, System.Collections.Immutable.ImmutableArray<string> scopes) => claim.Type switch
+    {
+        Claims.Subject => AccessAndIdentityToken,
+        Claims.Name or Claims.PreferredUsername when scopes.Contains(SmartScopes.Profile) => IdentityTokenOnly,
+        FhirUserClaim when scopes.Contains(SmartScopes.FhirUser) => AccessAndIdentityToken,
+        // The resource server binds patient/ scopes to this patient without a lookup.
+        PatientClaim or EncounterClaim or UserKindClaim or UserPatientClaim => AccessTokenOnly,
+        // Everything else (session id, fhirContext) stays in the code and refresh token payloads, which never leave the token table.
+        _ => null,
+    };
 }
