@@ -44,7 +44,8 @@ internal static class EngineRun
                     c.ExecuteNonQuery();
                 }
             var io0 = WrittenBytes();
-            var service = new FhirService(new SqliteFhirStore(db, new WriteGate()), registry, indexer.Extract, new FhirSearch(registry));
+            var gate = new WriteGate();
+            var service = new FhirService(new SqliteFhirStore(db, gate), registry, indexer.Extract, new FhirSearch(registry));
             var sw = Stopwatch.StartNew();
             cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             var next = -1;
@@ -65,8 +66,11 @@ internal static class EngineRun
             Task.WaitAll(workers);
             var totalCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds / generated.Count;
             var written = (WrittenBytes() - io0) / generated.Count;
+            var wall = sw.Elapsed.TotalMicroseconds / generated.Count;
+            var held = gate.HeldTime.TotalMicroseconds / generated.Count;
             Console.WriteLine($"engine pass {pass}: parse {parseCpu,6:F1} µs CPU/resource; parse + execute {totalCpu,6:F1} µs CPU/resource, " +
-                              $"{generated.Count / sw.Elapsed.TotalSeconds,8:N0} resources/s ({concurrency} callers), {written:N0} bytes written/resource");
+                              $"{generated.Count / sw.Elapsed.TotalSeconds,8:N0} resources/s ({concurrency} callers), {written:N0} bytes written/resource, " +
+                              $"write gate held {held,6:F1} µs/resource of {wall,6:F1} wall ({held * 100 / wall:F0} %)");
             SqliteConnection.ClearAllPools();
             db.ClearPool();
             // KEEP_DB=path: the last pass's database is moved there (to count its rows and look at its plans).
