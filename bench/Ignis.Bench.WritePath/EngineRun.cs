@@ -36,6 +36,15 @@ internal static class EngineRun
             if (Directory.Exists(dir)) Directory.Delete(dir, true);
             var db = new FhirDatabase(Path.Combine(dir, "ignis.db"));
             db.Migrate();
+            // DROP_INDEXES=ix_a,ix_b: what those indexes cost a write (e.g. the ix_*_key indexes: the most a table clustered on res_key could save).
+            if (Environment.GetEnvironmentVariable("DROP_INDEXES") is { Length: > 0 } drop)
+                using (var w = db.OpenWriter())
+                    foreach (var ix in drop.Split(','))
+                        using (var c = w.CreateCommand())
+                        {
+                            c.CommandText = $"DROP INDEX {ix}";
+                            c.ExecuteNonQuery();
+                        }
             if (Environment.GetEnvironmentVariable("WAL_CHECKPOINT") is { Length: > 0 } pages)
                 using (var w = db.OpenWriter())
                 using (var c = w.CreateCommand())
