@@ -53,6 +53,9 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
         var requests = entries.Select(x => ToRequest(x.Entry, x.Index)).ToList();
         CheckNoDuplicateTargets(requests);
         foreach (var r in requests) service.PrecomputeIndex(r.Request);
+        // The references are found here, outside the write gate: walking every element of every resource was serial time.
+        for (var i = 0; i < entries.Count; i++)
+            requests[i].References = entries[i].Entry.Resource is { } resource ? [.. References(resource)] : [];
         return (entries, requests);
     }
 
@@ -64,7 +67,7 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
             .Select(r => (r.Request.Type!, r.Request.Id!)).Distinct().ToList());
         var ids = AssignIds(store, entries, requests);
         foreach (var (entry, i) in entries)
-            if (entry.Resource is not null && RewriteReferences(store, entry.Resource, ids, i))
+            if (entry.Resource is not null && RewriteReferences(store, requests[i].References, ids, i))
             {
                 requests[i].Request.PrecomputedIndex = null; // its references changed: extract again from the final body
                 requests[i].Request.PrecomputedJson = null;
@@ -134,6 +137,9 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
     private sealed record EntryRequest(FhirRequest Request, string? FullUrl)
     {
         public string? AssignedId { get; set; }
+
+        /// <summary>Every reference in the entry's resource (found before the transaction; rewritten in it).</summary>
+        public List<ResourceReference> References { get; set; } = [];
     }
 
     private EntryRequest ToRequest(Bundle.EntryComponent entry, int i)
@@ -258,10 +264,10 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
     }
 
     /// <returns>Whether any reference changed.</returns>
-    private bool RewriteReferences(IResourceStore store, Resource resource, Dictionary<string, string> ids, int i)
+    private bool RewriteReferences(IResourceStore store, List<ResourceReference> references, Dictionary<string, string> ids, int i)
     {
         var changed = false;
-        foreach (var reference in References(resource))
+        foreach (var reference in references)
         {
             var value = reference.Reference;
             if (string.IsNullOrEmpty(value) || value.StartsWith('#')) continue;
