@@ -55,7 +55,7 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
         foreach (var r in requests) service.PrecomputeIndex(r.Request);
         // The references are found here, outside the write gate: walking every element of every resource was serial time.
         for (var i = 0; i < entries.Count; i++)
-            requests[i].References = entries[i].Entry.Resource is { } resource ? [.. References(resource)] : [];
+            requests[i].References = entries[i].Entry.Resource is { } resource ? References(resource) : [];
         return (entries, requests);
     }
 
@@ -302,29 +302,38 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
         return changed;
     }
 
-    internal static IEnumerable<ResourceReference> References(Base node)
+    /// <summary>Every reference in <paramref name="node"/>, depth first (a reference before the references inside it).</summary>
+    internal static List<ResourceReference> References(Base node)
+    {
+        var found = new List<ResourceReference>();
+        Collect(node, found);
+        return found;
+    }
+
+    private static void Collect(Base node, List<ResourceReference> found)
     {
         foreach (var (_, value) in node.EnumerateElements())
         {
             switch (value)
             {
-                case ResourceReference r:
-                    yield return r;
-                    foreach (var inner in References(r)) yield return inner;
-                    break;
                 case Base b:
-                    foreach (var inner in References(b)) yield return inner;
+                    Visit(b, found);
                     break;
                 case System.Collections.IEnumerable list and not string:
                     foreach (var item in list)
-                        if (item is Base bi)
-                        {
-                            if (bi is ResourceReference ri) yield return ri;
-                            foreach (var inner in References(bi)) yield return inner;
-                        }
+                        if (item is Base bi) Visit(bi, found);
                     break;
             }
         }
+    }
+
+    private static void Visit(Base node, List<ResourceReference> found)
+    {
+        // A primitive (string, code, dateTime, ...) can hold a reference only in an extension: most have none, and were
+        // most of the walk.
+        if (node is PrimitiveType { Extension.Count: 0 }) return;
+        if (node is ResourceReference reference) found.Add(reference);
+        Collect(node, found);
     }
 
     private static Bundle.EntryComponent ToEntry(FhirResponse response, PreferReturn prefer)
