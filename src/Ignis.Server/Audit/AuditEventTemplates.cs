@@ -19,7 +19,7 @@ namespace Ignis.Server.Audit;
 /// </summary>
 public sealed class AuditEventTemplates(Func<Resource, ResourceIndex> index)
 {
-    private const int MaxShapes = 1024;
+    private const int MaxShapes = 256; // a few hundred KiB at most: the log's frequent shapes are few (backend services, apps)
     private const string IdPlaceholder = "ignis-audit-id-placeholder";
     // Times no event has: year 1, with seven fractional digits (events are stamped by the clock, in this millennium).
     private static readonly DateTimeOffset RecordedA = new(1_234_567, TimeSpan.Zero);
