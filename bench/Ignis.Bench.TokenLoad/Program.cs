@@ -223,12 +223,13 @@ static class Load
     public static readonly System.Collections.Concurrent.ConcurrentBag<string> Errors = [];
 
     /// <summary>
-    /// The first <see cref="Options.WarmupRequests"/> items warm the server (JIT, pools) and are not counted; then the rest
-    /// at the given concurrency, timed, with the server's CPU time around the measured part.
+    /// The first <see cref="Options.WarmupRequests"/> items (codes are minted for them on top of <see cref="Options.Codes"/>;
+    /// at most half the items) warm the server (JIT tier-up, pools) and are not counted; then the rest at the given
+    /// concurrency, timed, with the server's CPU time around the measured part.
     /// </summary>
     public static async Task<string> RunAsync<T>(string phase, List<T> items, Options o, DateTime deadline, HttpClient client, Func<HttpClient, T, Task<bool>> send)
     {
-        var warm = Math.Min(o.WarmupRequests, items.Count / 10);
+        var warm = Math.Min(o.WarmupRequests, items.Count / 2);
         await Parallel.ForEachAsync(items.Take(warm), new ParallelOptions { MaxDegreeOfParallelism = o.Concurrency }, async (item, _) => await send(client, item));
         Errors.Clear();
         var measured = items.Skip(warm).ToList();
