@@ -110,6 +110,7 @@ public sealed class SearchBenchmarkTests
         "Observation?patient=pat7&_sort=-date&_count=10",
         "Patient?_has:Observation:patient:code=8480-6&name=smith",
         "Observation?subject:Patient.name=smith&code=8480-6",
+        "Observation?subject=http://localhost/fhir/Patient/pat7&_count=50",
     ];
 
     private static SearchRequest Request(string query)

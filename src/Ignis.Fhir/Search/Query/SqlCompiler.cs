@@ -164,7 +164,13 @@ internal sealed class SqlCompiler(SearchRequest request, SqlDialect dialect)
         if (c.Modifier == SearchModifier.Not)
             return new Fragment(null, a => "NOT " + Probe(a), 9, false, true);
 
-        var set = string.Join(" UNION ALL ", predicates.Select(p => $"SELECT res_key FROM {table} WHERE {pid} AND {p}"));
+        // An absolute URL can name a resource of this server (stored as a local reference) or of another (stored as the
+        // URL): the set seeks each form through its own index instead of one OR, which SQLite may answer by walking
+        // every row of the parameter.
+        var setPredicates = c.AnyOf.Any(v => v is ReferenceSearchValue { Url: not null, Id: not null })
+            ? c.AnyOf.SelectMany(v => v is ReferenceSearchValue { Url: not null, Id: not null } r ? ReferenceForms(r) : [Predicate(c, v)]).ToList()
+            : predicates;
+        var set = string.Join(" UNION ALL ", setPredicates.Select(p => $"SELECT res_key FROM {table} WHERE {pid} AND {p}"));
         // (param_id, code, system, res_key): one parameter, one value, code and system given.
         var ordered = c.Type == SearchParamType.Token && c.Modifier == SearchModifier.None && c.Params.Count == 1 && c.AnyOf.Count == 1 &&
                       c.AnyOf[0] is TokenSearchValue { Code: not null, SystemGiven: true, System: not null, TypeSystem: null };
@@ -374,12 +380,19 @@ internal sealed class SqlCompiler(SearchRequest request, SqlDialect dialect)
 
     private string ReferencePredicate(ReferenceSearchValue r)
     {
+        var forms = ReferenceForms(r);
+        return forms.Length == 1 ? forms[0] : $"({forms[0]} OR {forms[1]})";
+    }
+
+    /// <summary>The stored forms a reference value matches: its URL, its local Type/id, or either.</summary>
+    private string[] ReferenceForms(ReferenceSearchValue r)
+    {
         var local = r.Id is null ? null
             : r.Type is null ? $"target_id = {Add(r.Id)}"
             : $"(target_id = {Add(r.Id)} AND target_type = {Add(r.Type)})";
-        if (r.Url is null) return local!;
+        if (r.Url is null) return [local!];
         var url = r.Version is null ? $"url = {Add(r.Url)}" : $"(url = {Add(r.Url)} AND url_version = {Add(r.Version)})";
-        return local is null ? url : $"({url} OR {local})";
+        return local is null ? [url] : [url, local];
     }
 
     private string UriPredicate(SearchModifier modifier, string uri, string column) => modifier switch
