@@ -7,6 +7,8 @@
 # INGEST_WARMUP=W first posts W resources (W a multiple of 100) to the fresh server and measures only the
 # INGEST_RESOURCES after them (the generator's next Bundles: new resources): the sustained rate once the JIT has
 # compiled the write path, as the read benchmarks measure after WRK_WARMUP. The CPU of the warm-up is recorded too.
+# gate_held_ms_per_resource: how long the server's SQLite write gate was held (its shutdown log line), per resource
+# posted (warm-up included): the single writer's serial time.
 # usage: bench/run-ingest.sh            env: INGEST_RESOURCES (50000) INGEST_CONCURRENCY (4) INGEST_RUNS (3)
 #        INGEST_WARMUP (0) IGNIS_DLL (another build) SKIP_BUILD IGNIS_EXTRA (more server arguments)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -24,7 +26,7 @@ if [ -z "${SKIP_BUILD:-}" ]; then
 fi
 build_info
 OUT="$RESULTS_DIR/ingest-runs.tsv"
-printf 'utc\tresources\tconcurrency\tresources_per_s\tseconds\terrors\tbundle_p50_ms\tbundle_p99_ms\tserver_cpu_ms_per_resource\tserver_cpu_pct\tgenerator_cpu_pct\tother_cpu_pct\tload_avg_1m\tpeak_rss_mib\twarmup_resources\twarmup_cpu_ms_per_resource\n' >"$OUT"
+printf 'utc\tresources\tconcurrency\tresources_per_s\tseconds\terrors\tbundle_p50_ms\tbundle_p99_ms\tserver_cpu_ms_per_resource\tserver_cpu_pct\tgenerator_cpu_pct\tother_cpu_pct\tload_avg_1m\tpeak_rss_mib\twarmup_resources\twarmup_cpu_ms_per_resource\tgate_held_ms_per_resource\n' >"$OUT"
 for c in ${INGEST_CONCURRENCY:-4}; do
   for r in $(seq 1 "$RUNS_N"); do
     rm -rf "$DATA"; mkdir -p "$DATA"
@@ -47,14 +49,18 @@ for c in ${INGEST_CONCURRENCY:-4}; do
     result=$(grep '^RESULT' "$LOG_DIR/ingest-c$c-r$r.txt" || echo "RESULT failed")
     f() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$result"; }
     # The generator builds its Bundles before the clock starts: its CPU share includes that.
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$N" "$c" \
+    peak=$(peak_rss_mib "$pid")
+    stop_pid "$pid"
+    # The server logs at shutdown how long its SQLite write gate was held in all (warm-up included): per resource posted.
+    held=$(sed -n 's/.*SQLite write gate held \([0-9.]*\) ms.*/\1/p' "$LOG_DIR/ignis-ingest-c$c-r$r.log" | tail -1)
+    held=$(awk -v h="${held:-}" -v n="$((WARM + N))" 'BEGIN { if (h == "") print "-"; else printf "%.3f", h / n }')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$N" "$c" \
       "$(f resources_per_s)" "$(f seconds)" "$(f errors)" "$(f bundle_p50_ms)" "$(f bundle_p99_ms)" \
       "$(awk -v a="$t0" -v b="$t1" -v n="$N" -v hz="$CLK_TCK" 'BEGIN { printf "%.3f", (b - a) * 1000 / hz / n }')" \
       "$(awk -v sb="$((t1 - t0))" -v mt="$((mt1 - mt0))" 'BEGIN { printf "%.1f", sb * 100 / mt }')" \
       "$(awk -v g="$gcpu" -v mt="$((mt1 - mt0))" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", g * hz * 100 / mt }')" \
       "$(awk -v sb="$((t1 - t0))" -v g="$gcpu" -v mb="$((mb1 - mb0))" -v mt="$((mt1 - mt0))" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", (mb - sb - g * hz) * 100 / mt }')" \
-      "$load" "$(peak_rss_mib "$pid")" "$WARM" "${wcpu:--}" | tee -a "$OUT"
-    stop_pid "$pid"
+      "$load" "$peak" "$WARM" "${wcpu:--}" "$held" | tee -a "$OUT"
   done
 done
 rm -rf "$DATA"

@@ -36,6 +36,15 @@ internal static class EngineRun
             if (Directory.Exists(dir)) Directory.Delete(dir, true);
             var db = new FhirDatabase(Path.Combine(dir, "ignis.db"));
             db.Migrate();
+            // DROP_INDEXES=ix_a,ix_b: what those indexes cost a write (e.g. the ix_*_key indexes: the most a table clustered on res_key could save).
+            if (Environment.GetEnvironmentVariable("DROP_INDEXES") is { Length: > 0 } drop)
+                using (var w = db.OpenWriter())
+                    foreach (var ix in drop.Split(','))
+                        using (var c = w.CreateCommand())
+                        {
+                            c.CommandText = $"DROP INDEX {ix}";
+                            c.ExecuteNonQuery();
+                        }
             if (Environment.GetEnvironmentVariable("WAL_CHECKPOINT") is { Length: > 0 } pages)
                 using (var w = db.OpenWriter())
                 using (var c = w.CreateCommand())
@@ -44,7 +53,8 @@ internal static class EngineRun
                     c.ExecuteNonQuery();
                 }
             var io0 = WrittenBytes();
-            var service = new FhirService(new SqliteFhirStore(db, new WriteGate()), registry, indexer.Extract, new FhirSearch(registry));
+            var gate = new WriteGate();
+            var service = new FhirService(new SqliteFhirStore(db, gate), registry, indexer.Extract, new FhirSearch(registry));
             var sw = Stopwatch.StartNew();
             cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             var next = -1;
@@ -65,8 +75,11 @@ internal static class EngineRun
             Task.WaitAll(workers);
             var totalCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds / generated.Count;
             var written = (WrittenBytes() - io0) / generated.Count;
+            var wall = sw.Elapsed.TotalMicroseconds / generated.Count;
+            var held = gate.HeldTime.TotalMicroseconds / generated.Count;
             Console.WriteLine($"engine pass {pass}: parse {parseCpu,6:F1} µs CPU/resource; parse + execute {totalCpu,6:F1} µs CPU/resource, " +
-                              $"{generated.Count / sw.Elapsed.TotalSeconds,8:N0} resources/s ({concurrency} callers), {written:N0} bytes written/resource");
+                              $"{generated.Count / sw.Elapsed.TotalSeconds,8:N0} resources/s ({concurrency} callers), {written:N0} bytes written/resource, " +
+                              $"write gate held {held,6:F1} µs/resource of {wall,6:F1} wall ({held * 100 / wall:F0} %)");
             SqliteConnection.ClearAllPools();
             db.ClearPool();
             // KEEP_DB=path: the last pass's database is moved there (to count its rows and look at its plans).

@@ -53,6 +53,9 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
         var requests = entries.Select(x => ToRequest(x.Entry, x.Index)).ToList();
         CheckNoDuplicateTargets(requests);
         foreach (var r in requests) service.PrecomputeIndex(r.Request);
+        // The references are found here, outside the write gate: walking every element of every resource was serial time.
+        for (var i = 0; i < entries.Count; i++)
+            requests[i].References = entries[i].Entry.Resource is { } resource ? References(resource) : [];
         return (entries, requests);
     }
 
@@ -64,7 +67,7 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
             .Select(r => (r.Request.Type!, r.Request.Id!)).Distinct().ToList());
         var ids = AssignIds(store, entries, requests);
         foreach (var (entry, i) in entries)
-            if (entry.Resource is not null && RewriteReferences(store, entry.Resource, ids, i))
+            if (entry.Resource is not null && RewriteReferences(store, requests[i].References, ids, i))
             {
                 requests[i].Request.PrecomputedIndex = null; // its references changed: extract again from the final body
                 requests[i].Request.PrecomputedJson = null;
@@ -134,6 +137,9 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
     private sealed record EntryRequest(FhirRequest Request, string? FullUrl)
     {
         public string? AssignedId { get; set; }
+
+        /// <summary>Every reference in the entry's resource (found before the transaction; rewritten in it).</summary>
+        public List<ResourceReference> References { get; set; } = [];
     }
 
     private EntryRequest ToRequest(Bundle.EntryComponent entry, int i)
@@ -258,10 +264,10 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
     }
 
     /// <returns>Whether any reference changed.</returns>
-    private bool RewriteReferences(IResourceStore store, Resource resource, Dictionary<string, string> ids, int i)
+    private bool RewriteReferences(IResourceStore store, List<ResourceReference> references, Dictionary<string, string> ids, int i)
     {
         var changed = false;
-        foreach (var reference in References(resource))
+        foreach (var reference in references)
         {
             var value = reference.Reference;
             if (string.IsNullOrEmpty(value) || value.StartsWith('#')) continue;
@@ -296,29 +302,38 @@ internal sealed class BundleProcessor(FhirService service, FhirRequest request, 
         return changed;
     }
 
-    internal static IEnumerable<ResourceReference> References(Base node)
+    /// <summary>Every reference in <paramref name="node"/>, depth first (a reference before the references inside it).</summary>
+    internal static List<ResourceReference> References(Base node)
+    {
+        var found = new List<ResourceReference>();
+        Collect(node, found);
+        return found;
+    }
+
+    private static void Collect(Base node, List<ResourceReference> found)
     {
         foreach (var (_, value) in node.EnumerateElements())
         {
             switch (value)
             {
-                case ResourceReference r:
-                    yield return r;
-                    foreach (var inner in References(r)) yield return inner;
-                    break;
                 case Base b:
-                    foreach (var inner in References(b)) yield return inner;
+                    Visit(b, found);
                     break;
                 case System.Collections.IEnumerable list and not string:
                     foreach (var item in list)
-                        if (item is Base bi)
-                        {
-                            if (bi is ResourceReference ri) yield return ri;
-                            foreach (var inner in References(bi)) yield return inner;
-                        }
+                        if (item is Base bi) Visit(bi, found);
                     break;
             }
         }
+    }
+
+    private static void Visit(Base node, List<ResourceReference> found)
+    {
+        // A primitive (string, code, dateTime, ...) can hold a reference only in an extension: most have none, and were
+        // most of the walk.
+        if (node is PrimitiveType { Extension.Count: 0 }) return;
+        if (node is ResourceReference reference) found.Add(reference);
+        Collect(node, found);
     }
 
     private static Bundle.EntryComponent ToEntry(FhirResponse response, PreferReturn prefer)

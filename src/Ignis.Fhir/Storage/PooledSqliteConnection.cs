@@ -11,6 +11,7 @@ public sealed class PooledSqliteConnection : SqliteConnection
 {
     private readonly FhirDatabase _owner;
     private readonly Dictionary<string, SqliteCommand> _prepared = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RawStatement> _raw = new(StringComparer.Ordinal);
     private bool _closing;
 
     /// <summary>A connection of the writers' pool (larger page cache).</summary>
@@ -33,11 +34,24 @@ public sealed class PooledSqliteConnection : SqliteConnection
         return cmd;
     }
 
+    /// <summary>A <see cref="RawStatement"/> for <paramref name="sql"/>, prepared once per connection (the write path).</summary>
+    internal RawStatement Raw(string sql)
+    {
+        if (!_raw.TryGetValue(sql, out var statement))
+        {
+            statement = new RawStatement(this, sql);
+            _raw[sql] = statement;
+        }
+        return statement;
+    }
+
     internal void Close(bool dispose)
     {
         _closing = true;
         foreach (var cmd in _prepared.Values) cmd.Dispose();
         _prepared.Clear();
+        foreach (var statement in _raw.Values) statement.Dispose();
+        _raw.Clear();
         if (dispose) Dispose();
     }
 

@@ -31,11 +31,30 @@ public sealed class ResourceStore(SqliteConnection connection, SqliteTransaction
 
     public void Dispose()
     {
+        if (_raw is not null)
+            foreach (var statement in _raw.Values) statement.Dispose();
+        _raw = null;
         if (ownsConnection) connection.Dispose();
     }
 
     public StoredResource? ReadCurrent(string type, string id)
     {
+        // In a write transaction (every PUT reads its target first), on the write path's statements.
+        if (transaction is not null)
+        {
+            var read = Raw($"SELECT {Columns} FROM resources WHERE type = ?1 AND id = ?2");
+            read.Bind(1, type);
+            read.Bind(2, id);
+            if (!read.Step()) return null;
+            try
+            {
+                return new StoredResource(read.Int64(0), read.Text(1)!, read.Text(2)!, (int)read.Int64(3), read.Int64(4), read.Int64(5) != 0, read.Text(6));
+            }
+            finally
+            {
+                read.Reset();
+            }
+        }
         var cmd = Command($"SELECT {Columns} FROM resources WHERE type = $t AND id = $i", ("$t", type), ("$i", id));
         return ReadOne(cmd);
     }
@@ -82,127 +101,149 @@ public sealed class ResourceStore(SqliteConnection connection, SqliteTransaction
         long key;
         if (existing is null)
         {
-            var insert = Command(
-                "INSERT INTO resources (type, id, version, last_updated, deleted, body) VALUES ($t, $i, $v, $u, $d, $b) RETURNING res_key",
-                ("$t", type), ("$i", id), ("$v", version), ("$u", lastUpdated), ("$d", deleted ? 1 : 0), ("$b", (object?)json ?? DBNull.Value));
-            key = (long)insert.ExecuteScalar()!;
+            var insert = Raw("INSERT INTO resources (type, id, version, last_updated, deleted, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+            insert.Bind(1, type);
+            insert.Bind(2, id);
+            insert.Bind(3, version);
+            insert.Bind(4, lastUpdated);
+            insert.Bind(5, deleted ? 1 : 0);
+            insert.Bind(6, json);
+            insert.Execute();
+            key = insert.LastInsertRowId;
         }
         else
         {
             key = existing.ResKey;
-            var update = Command(
-                "UPDATE resources SET version = $v, last_updated = $u, deleted = $d, body = $b WHERE res_key = $k",
-                ("$k", key), ("$v", version), ("$u", lastUpdated), ("$d", deleted ? 1 : 0), ("$b", (object?)json ?? DBNull.Value));
-            update.ExecuteNonQuery();
+            var update = Raw("UPDATE resources SET version = ?2, last_updated = ?3, deleted = ?4, body = ?5 WHERE res_key = ?1");
+            update.Bind(1, key);
+            update.Bind(2, version);
+            update.Bind(3, lastUpdated);
+            update.Bind(4, deleted ? 1 : 0);
+            update.Bind(5, json);
+            update.Execute();
             if (!existing.Deleted) DeleteIndex(key);
         }
 
-        Command(
-            "INSERT INTO history (res_key, type, id, version, last_updated, method, body) VALUES ($k, $t, $i, $v, $u, $m, $b)",
-            ("$k", key), ("$t", type), ("$i", id), ("$v", version), ("$u", lastUpdated), ("$m", method), ("$b", (object?)json ?? DBNull.Value))
-            .ExecuteNonQuery();
+        var history = Raw("INSERT INTO history (res_key, type, id, version, last_updated, method, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+        history.Bind(1, key);
+        history.Bind(2, type);
+        history.Bind(3, id);
+        history.Bind(4, version);
+        history.Bind(5, lastUpdated);
+        history.Bind(6, method);
+        history.Bind(7, json);
+        history.Execute();
 
         if (index is not null) WriteIndex(key, index);
         return new StoredResource(key, type, id, version, lastUpdated, deleted, json);
     }
 
-    private static readonly string[] IndexTables =
-        ["idx_string", "idx_token", "idx_date", "idx_number", "idx_quantity", "idx_reference", "idx_uri", "idx_composite"];
+    private static readonly string[] DeleteIndexSql =
+    [
+        .. new[] { "idx_string", "idx_token", "idx_date", "idx_number", "idx_quantity", "idx_reference", "idx_uri", "idx_composite" }
+            .Select(table => $"DELETE FROM {table} WHERE res_key = ?1"),
+    ];
 
     private void DeleteIndex(long key)
     {
-        foreach (var table in IndexTables)
+        foreach (var sql in DeleteIndexSql)
         {
-            var cmd = Command($"DELETE FROM {table} WHERE res_key = $k", ("$k", key));
-            cmd.ExecuteNonQuery();
+            var delete = Raw(sql);
+            delete.Bind(1, key);
+            delete.Execute();
         }
     }
 
+    // One prepared single-row INSERT per table, run once per row: SQLite's B-tree insertions are the cost that remains.
     private void WriteIndex(long key, ResourceIndex index)
     {
-        InsertJson("idx_string", ["value_norm", "value"], index.Strings, (w, e) => { w.WriteStringValue(e.ValueNorm); w.WriteStringValue(e.Value); }, e => e.ParamId, key);
-        InsertJson("idx_token", ["system", "code", "text", "type_system", "type_code"], index.Tokens,
-            (w, e) => { Str(w, e.System); Str(w, e.Code); Str(w, e.Text); Str(w, e.TypeSystem); Str(w, e.TypeCode); }, e => e.ParamId, key);
-        InsertJson("idx_date", ["lo", "hi"], index.Dates, (w, e) => { w.WriteNumberValue(e.Lo); w.WriteNumberValue(e.Hi); }, e => e.ParamId, key);
-        Insert("idx_number", ["lo", "hi"], index.Numbers, e => [e.ParamId, e.Lo, e.Hi], key);
-        Insert("idx_quantity", ["system", "code", "lo", "hi"], index.Quantities, e => [e.ParamId, e.System, e.Code, e.Lo, e.Hi], key);
-        InsertJson("idx_reference", ["target_type", "target_id", "url", "url_version"], index.References,
-            (w, e) => { Str(w, e.TargetType); Str(w, e.TargetId); Str(w, e.Url); Str(w, e.UrlVersion); }, e => e.ParamId, key);
-        InsertJson("idx_uri", ["uri"], index.Uris, (w, e) => w.WriteStringValue(e.Uri), e => e.ParamId, key);
-        Insert("idx_composite",
-            ["c1_system", "c1_code", "c1_lo", "c1_hi", "c2_system", "c2_code", "c2_lo", "c2_hi", "c3_system", "c3_code", "c3_lo", "c3_hi"],
-            index.Composites,
-            e => [e.ParamId, e.C1.System, e.C1.Code, e.C1.Lo, e.C1.Hi, e.C2.System, e.C2.Code, e.C2.Lo, e.C2.Hi,
-                  e.C3?.System, e.C3?.Code, e.C3?.Lo, e.C3?.Hi], key);
-    }
-
-    private static void Str(System.Text.Json.Utf8JsonWriter w, string? value)
-    {
-        if (value is null) w.WriteNullValue(); else w.WriteStringValue(value);
-    }
-
-    // Text and integer index rows travel as one JSON array per table and resource, expanded by SQLite's json_each:
-    // two bound values per statement instead of one per column and row (binding was most of the driver's cost).
-    // Columns holding doubles keep bound parameters, so no value goes through a decimal round trip.
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> JsonInsertSql = new();
-    private readonly System.Buffers.ArrayBufferWriter<byte> _json = new(4096);
-    private System.Text.Json.Utf8JsonWriter? _jsonWriter;
-
-    private void InsertJson<T>(string table, string[] columns, List<T> rows, Action<System.Text.Json.Utf8JsonWriter, T> write, Func<T, int> paramId, long key)
-    {
-        if (rows.Count == 0) return;
-        _json.ResetWrittenCount();
-        var w = _jsonWriter ??= new System.Text.Json.Utf8JsonWriter(_json, new System.Text.Json.JsonWriterOptions
+        if (index.Strings.Count > 0)
         {
-            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true,
-        });
-        w.Reset(_json);
-        w.WriteStartArray();
-        foreach (var row in rows)
-        {
-            w.WriteStartArray();
-            w.WriteNumberValue(paramId(row));
-            write(w, row);
-            w.WriteEndArray();
-        }
-        w.WriteEndArray();
-        w.Flush();
-        var sql = JsonInsertSql.GetOrAdd(table, t =>
-            $"INSERT INTO {t} (res_key, param_id, {string.Join(", ", columns)}) SELECT $k, {string.Join(", ", Enumerable.Range(0, columns.Length + 1).Select(i => $"value->>{i}"))} FROM json_each($j)");
-        Command(sql, ("$k", key), ("$j", System.Text.Encoding.UTF8.GetString(_json.WrittenSpan))).ExecuteNonQuery();
-    }
-
-    // Several rows per INSERT: the driver's per-statement cost (reset, bind by name, step) was most of the cost of a
-    // write, more than SQLite's own B-tree work (measured with bench/Ignis.Bench.WritePath).
-    private const int RowsPerInsert = 16;
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Table, int Rows), (string Sql, string[][] Names)> InsertSql = new();
-
-    private void Insert<T>(string table, string[] columns, List<T> rows, Func<T, object?[]> values, long key)
-    {
-        for (var start = 0; start < rows.Count; start += RowsPerInsert)
-        {
-            var n = Math.Min(RowsPerInsert, rows.Count - start);
-            var (sql, names) = InsertSql.GetOrAdd((table, n), k => BuildInsert(k.Table, columns, k.Rows));
-            var cmd = Command(sql, ("$k", key));
-            for (var r = 0; r < n; r++)
+            var s = Raw("INSERT INTO idx_string (res_key, param_id, value_norm, value) VALUES (?1, ?2, ?3, ?4)");
+            foreach (var e in index.Strings)
             {
-                var v = values(rows[start + r]);
-                for (var i = 0; i < v.Length; i++) cmd.Parameters.AddWithValue(names[r][i], v[i] ?? DBNull.Value);
+                s.Bind(1, key); s.Bind(2, e.ParamId); s.Bind(3, e.ValueNorm); s.Bind(4, e.Value);
+                s.Execute();
             }
-            cmd.ExecuteNonQuery();
+        }
+        if (index.Tokens.Count > 0)
+        {
+            var s = Raw("INSERT INTO idx_token (res_key, param_id, system, code, text, type_system, type_code) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+            foreach (var e in index.Tokens)
+            {
+                s.Bind(1, key); s.Bind(2, e.ParamId); s.Bind(3, e.System); s.Bind(4, e.Code); s.Bind(5, e.Text);
+                s.Bind(6, e.TypeSystem); s.Bind(7, e.TypeCode);
+                s.Execute();
+            }
+        }
+        if (index.Dates.Count > 0)
+        {
+            var s = Raw("INSERT INTO idx_date (res_key, param_id, lo, hi) VALUES (?1, ?2, ?3, ?4)");
+            foreach (var e in index.Dates)
+            {
+                s.Bind(1, key); s.Bind(2, e.ParamId); s.Bind(3, e.Lo); s.Bind(4, e.Hi);
+                s.Execute();
+            }
+        }
+        if (index.Numbers.Count > 0)
+        {
+            var s = Raw("INSERT INTO idx_number (res_key, param_id, lo, hi) VALUES (?1, ?2, ?3, ?4)");
+            foreach (var e in index.Numbers)
+            {
+                s.Bind(1, key); s.Bind(2, e.ParamId); s.Bind(3, (double?)e.Lo); s.Bind(4, (double?)e.Hi);
+                s.Execute();
+            }
+        }
+        if (index.Quantities.Count > 0)
+        {
+            var s = Raw("INSERT INTO idx_quantity (res_key, param_id, system, code, lo, hi) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+            foreach (var e in index.Quantities)
+            {
+                s.Bind(1, key); s.Bind(2, e.ParamId); s.Bind(3, e.System); s.Bind(4, e.Code); s.Bind(5, (double?)e.Lo); s.Bind(6, (double?)e.Hi);
+                s.Execute();
+            }
+        }
+        if (index.References.Count > 0)
+        {
+            var s = Raw("INSERT INTO idx_reference (res_key, param_id, target_type, target_id, url, url_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+            foreach (var e in index.References)
+            {
+                s.Bind(1, key); s.Bind(2, e.ParamId); s.Bind(3, e.TargetType); s.Bind(4, e.TargetId); s.Bind(5, e.Url); s.Bind(6, e.UrlVersion);
+                s.Execute();
+            }
+        }
+        if (index.Uris.Count > 0)
+        {
+            var s = Raw("INSERT INTO idx_uri (res_key, param_id, uri) VALUES (?1, ?2, ?3)");
+            foreach (var e in index.Uris)
+            {
+                s.Bind(1, key); s.Bind(2, e.ParamId); s.Bind(3, e.Uri);
+                s.Execute();
+            }
+        }
+        if (index.Composites.Count > 0)
+        {
+            var s = Raw("INSERT INTO idx_composite (res_key, param_id, c1_system, c1_code, c1_lo, c1_hi, c2_system, c2_code, c2_lo, c2_hi, " +
+                        "c3_system, c3_code, c3_lo, c3_hi) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+            foreach (var e in index.Composites)
+            {
+                s.Bind(1, key); s.Bind(2, e.ParamId);
+                s.Bind(3, e.C1.System); s.Bind(4, e.C1.Code); s.Bind(5, e.C1.Lo); s.Bind(6, e.C1.Hi);
+                s.Bind(7, e.C2.System); s.Bind(8, e.C2.Code); s.Bind(9, e.C2.Lo); s.Bind(10, e.C2.Hi);
+                s.Bind(11, e.C3?.System); s.Bind(12, e.C3?.Code); s.Bind(13, e.C3?.Lo); s.Bind(14, e.C3?.Hi);
+                s.Execute();
+            }
         }
     }
 
-    private static (string Sql, string[][] Names) BuildInsert(string table, string[] columns, int rows)
+    private Dictionary<string, RawStatement>? _raw; // statements of a connection that is not pooled, finalized on Dispose
+
+    private RawStatement Raw(string sql)
     {
-        var names = new string[rows][];
-        var tuples = new List<string>(rows);
-        for (var r = 0; r < rows; r++)
-        {
-            names[r] = ["$p" + r, .. columns.Select((_, i) => $"$c{r}_{i}")];
-            tuples.Add("($k, " + string.Join(", ", names[r]) + ")");
-        }
-        return ($"INSERT INTO {table} (res_key, param_id, {string.Join(", ", columns)}) VALUES {string.Join(", ", tuples)}", names);
+        if (connection is PooledSqliteConnection pooled) return pooled.Raw(sql);
+        _raw ??= new Dictionary<string, RawStatement>(StringComparer.Ordinal);
+        if (!_raw.TryGetValue(sql, out var statement)) _raw[sql] = statement = new RawStatement(connection, sql);
+        return statement;
     }
 
     /// <summary>History rows newest first, filtered by type/id and time; keyset-paged on seq.</summary>

@@ -9,7 +9,8 @@ namespace Ignis.Fhir.Storage;
 /// </summary>
 /// <remarks>
 /// Writes are committed in groups. A write queues its work and waits for the gate; whoever holds the gate takes every
-/// write queued by then (up to <see cref="MaxGroup"/>) and runs them one after another in ONE SQLite transaction. One
+/// write queued by then, and those queued while they run (up to <see cref="MaxGroup"/> in all), and runs them one after
+/// another in ONE SQLite transaction. One
 /// COMMIT (one WAL append and one fsync, synchronous=FULL) then makes the whole group durable, and only after it does
 /// any write of the group complete, so nothing is acknowledged before it is on disk. The writes of a group run in queue
 /// order on one connection, each seeing the ones before it, exactly as if they had been committed one by one; a group
@@ -94,9 +95,20 @@ public sealed class SqliteFhirStore(FhirDatabase database, WriteGate gate) : IFh
     private void RunGroup()
     {
         var group = new List<PendingWrite>();
+        if (TakeQueued(group)) RunGroup(group);
+    }
+
+    /// <summary>Moves queued writes into <paramref name="group"/> until it holds <see cref="MaxGroup"/>; whether any came.</summary>
+    private bool TakeQueued(List<PendingWrite> group)
+    {
+        var taken = false;
         lock (_queue)
-            while (group.Count < MaxGroup && _queue.TryDequeue(out var w)) group.Add(w);
-        if (group.Count > 0) RunGroup(group);
+            while (group.Count < MaxGroup && _queue.TryDequeue(out var w))
+            {
+                group.Add(w);
+                taken = true;
+            }
+        return taken;
     }
 
     private void RunGroup(List<PendingWrite> group)
@@ -114,8 +126,12 @@ public sealed class SqliteFhirStore(FhirDatabase database, WriteGate gate) : IFh
                 using var tx = connection.BeginTransaction();
                 var store = new ResourceStore(connection, tx);
                 PendingWrite? failed = null;
-                foreach (var write in run)
+                for (var i = 0; ; i++)
                 {
+                    // Writes queued while the group ran join it before its COMMIT (first run only, up to MaxGroup): they
+                    // would otherwise wait for this commit and then make their own.
+                    if (i == run.Count && !(ReferenceEquals(run, group) && TakeQueued(group))) break;
+                    var write = run[i];
                     try
                     {
                         write.Run(store);

@@ -107,18 +107,21 @@ public sealed partial class SecurityLogWriter(SecurityLog log, FhirService fhir,
         if (batch.Count > 0) await WriteAsync(batch, cancellationToken);
     }
 
+    private readonly AuditEventTemplates _templates = new(fhir.Index);
+
     /// <summary>
-    /// One transaction per batch, through <see cref="FhirService.CreateAllAsync"/>: the same AuditEvent rows (resource,
-    /// history, search index) a transaction Bundle of POSTs writes, without building, preparing and answering a Bundle,
-    /// which cost about as much as the rows themselves.
+    /// One transaction per batch, through <see cref="FhirService.CreateAllAsync(string, IReadOnlyList{PreparedResource}, CancellationToken)"/>:
+    /// the same AuditEvent rows (resource, history, search index) a transaction Bundle of POSTs writes, without building,
+    /// preparing and answering a Bundle, and for the events of a shape seen before (a backend service's tokens) without
+    /// building, serializing and indexing each AuditEvent either (<see cref="AuditEventTemplates"/>).
     /// </summary>
     private async System.Threading.Tasks.Task WriteAsync(List<SecurityEvent> batch, CancellationToken ct)
     {
         if (batch.Count == 0) return;
-        var audits = new Resource[batch.Count];
-        for (var i = 0; i < batch.Count; i++) audits[i] = AuditEventMapper.ToAuditEvent(batch[i]);
+        var audits = new PreparedResource[batch.Count];
         try
         {
+            for (var i = 0; i < batch.Count; i++) audits[i] = _templates.Prepare(batch[i]);
             await fhir.CreateAllAsync(nameof(AuditEvent), audits, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)

@@ -41,6 +41,7 @@ public static class FhirServiceCollectionExtensions
         });
         services.AddSingleton(_ => SearchParameterRegistry.Default);
         services.AddSingleton<WriteGate>();
+        services.AddHostedService<WriteGateReport>();
         services.AddSingleton<CapabilityStatementBuilder>();
         services.AddSingleton<ValidatedTokenCache>();
         services.TryAddSingleton(TimeProvider.System);

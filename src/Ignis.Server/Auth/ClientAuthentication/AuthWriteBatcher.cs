@@ -265,8 +265,10 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
         while (true)
         {
             using var transaction = connection.BeginTransaction();
-            using var jti = Command(connection, transaction, UpsertJti, "@key", "@expires", "@now");
-            using var token = Command(connection, transaction, InsertToken, "@id", "@application", "@concurrency", "@created", "@expires", "@subject", "@type");
+            // Kept with the connection's other prepared commands: compiling the two statements for every group cost the
+            // writer more than running them for a small group (docs/benchmarks.md, issue 4, session 6).
+            var jti = Prepared(commands, connection, transaction, UpsertJti, "@key", "@expires", "@now");
+            var token = Prepared(commands, connection, transaction, InsertToken, "@id", "@application", "@concurrency", "@created", "@expires", "@subject", "@type");
             var again = false;
             for (var i = 0; i < batch.Count && !again; i++)
             {
@@ -359,17 +361,24 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
         }
     }
 
-    private static DbCommand Command(DbConnection connection, DbTransaction transaction, string sql, params string[] names)
+    /// <summary>The command for <paramref name="sql"/> with its parameters, created once per writer connection, in <paramref name="transaction"/>.</summary>
+    private static DbCommand Prepared(Dictionary<string, DbCommand> commands, DbConnection connection, DbTransaction transaction, string sql, params string[] names)
     {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        foreach (var name in names)
+        // Keyed apart from the batched statements' commands, whose parameters are bound by name per statement.
+        var key = "\0own:" + sql;
+        if (!commands.TryGetValue(key, out var command))
         {
-            var p = command.CreateParameter();
-            p.ParameterName = name;
-            command.Parameters.Add(p);
+            command = connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var name in names)
+            {
+                var p = command.CreateParameter();
+                p.ParameterName = name;
+                command.Parameters.Add(p);
+            }
+            commands.Add(key, command);
         }
+        command.Transaction = transaction;
         return command;
     }
 
