@@ -37,7 +37,11 @@ public static partial class AuthServiceCollectionExtensions
         builder.Logging.AddFilter("OpenIddict", LogLevel.Warning);
 
         builder.AddAuthDatabase();
-        services.AddDataProtection().SetApplicationName("Ignis").PersistKeysToDbContext<AuthDbContext>();
+        // The key ring in the auth tables' DataProtectionKeys, through plain SQL (DataProtectionKeyRepository).
+        services.AddDataProtection().SetApplicationName("Ignis");
+        services.AddSingleton<IConfigureOptions<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>>(sp =>
+            new ConfigureOptions<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>(
+                o => o.XmlRepository = new DataProtectionKeyRepository(sp.GetRequiredService<AuthDatabase>())));
 
         services.AddIdentity<IgnisUser, IdentityRole>(o =>
             {
@@ -279,7 +283,7 @@ public static partial class AuthServiceCollectionExtensions
         // Protection key, the others read them, rather than each making its own.
         _ = scope.ServiceProvider.GetRequiredService<KeyRing>().Current;
         scope.ServiceProvider.GetRequiredService<IDataProtectionProvider>().CreateProtector("Ignis.Startup").Protect([0]);
-        if (await seedDemo && !await db.Users.AnyAsync() && !await db.Set<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication>().AnyAsync())
+        if (await seedDemo && await DemoAuthRows.NoUsersNorClientsAsync(scope.ServiceProvider.GetRequiredService<AuthDatabase>()))
         {
             await DemoAuthData.SeedAsync(scope.ServiceProvider);
             LogAuthSeeded(logger);

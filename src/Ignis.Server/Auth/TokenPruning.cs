@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using OpenIddict.Abstractions;
 
 namespace Ignis.Server.Auth;
 
@@ -36,10 +35,11 @@ public sealed partial class TokenPruning(
         await using var turn = await database.TryLockAsync(Ignis.Server.Data.ClusterLock.TokenPruning, ct);
         if (turn is null) return;
         using var scope = scopes.CreateScope();
-        var threshold = clock.GetUtcNow() - options.Value.PruneRetention;
-        var tokens = await scope.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>().PruneAsync(threshold, ct);
-        var authorizations = await scope.ServiceProvider.GetRequiredService<IOpenIddictAuthorizationManager>().PruneAsync(threshold, ct);
-        var launches = await scope.ServiceProvider.GetRequiredService<LaunchService>().PruneAsync(threshold.UtcDateTime, ct);
+        var threshold = (clock.GetUtcNow() - options.Value.PruneRetention).UtcDateTime;
+        // OpenIddict's stores' and LaunchService's deletes, as plain SQL (PruningSql): this runs at every start.
+        var tokens = await PruningSql.TokensAsync(database, threshold, clock.GetUtcNow().UtcDateTime, ct);
+        var authorizations = await PruningSql.AuthorizationsAsync(database, threshold, ct);
+        var launches = await PruningSql.LaunchesAsync(database, threshold, ct);
         await scope.ServiceProvider.GetRequiredService<Clients.PasswordGrantLimiter>().PruneAsync(ct);
         if (tokens + authorizations + launches > 0) LogPruned(logger, tokens, authorizations, launches);
     }
