@@ -17,7 +17,7 @@ namespace Ignis.Server.Auth.ClientAuthentication;
 /// at once, on every node. Only those token requests use it: they only read the application, so sharing
 /// one loaded instance between them is safe; every other request gets OpenIddict's per-request cache unchanged.
 /// </summary>
-public sealed class BackendClientCache(AuthDatabase database) : IDisposable
+public sealed class BackendClientCache(AuthDatabase database, PreparedReads reads)
 {
     private const int MaxClients = 10_000;
     private const string TokenQuery = "SELECT \"ConcurrencyToken\" FROM \"OpenIddictApplications\" WHERE \"ClientId\" = @id";
@@ -59,70 +59,13 @@ public sealed class BackendClientCache(AuthDatabase database) : IDisposable
             command.Parameters.Add(id);
             return ValueOf(await command.ExecuteScalarAsync(ct));
         }
-        return ValueOf(ReadSqlite(clientId));
-    }
-
-    /// <summary>
-    /// On SQLite the read is one indexed lookup, cheaper than opening a pooled connection (which runs the auth
-    /// pragmas) and compiling the statement for it: kept connections hold the compiled statement. A read outside a
-    /// transaction sees every commit made before it, as a fresh connection would.
-    /// </summary>
-    private object? ReadSqlite(string clientId)
-    {
-        if (!_probes.TryTake(out var probe)) probe = new Probe(database);
-        try
-        {
-            var value = probe.Read(clientId);
-            if (_probes.Count < MaxProbes) _probes.Add(probe);
-            else probe.Dispose();
-            return value;
-        }
-        catch
-        {
-            probe.Dispose();
-            throw;
-        }
+        // On SQLite one indexed lookup, cheaper than opening a pooled connection (which runs the auth pragmas) and
+        // compiling the statement: a kept connection holds it compiled, and a read outside a transaction sees every
+        // commit made before it, as a fresh connection would.
+        return reads.ReadOne(TokenQuery, "@id", clientId, row => row.IsDBNull(0) ? "" : row.GetString(0));
     }
 
     private static string? ValueOf(object? value) => value switch { null => null, DBNull => "", _ => (string)value };
-
-    private const int MaxProbes = 16;
-    private readonly ConcurrentBag<Probe> _probes = [];
-
-    /// <summary>A connection with the concurrency-token query compiled on it.</summary>
-    private sealed class Probe : IDisposable
-    {
-        private readonly DbConnection _connection;
-        private readonly DbCommand _command;
-        private readonly DbParameter _id;
-
-        public Probe(AuthDatabase database)
-        {
-            _connection = database.Open();
-            _command = _connection.CreateCommand();
-            _command.CommandText = TokenQuery;
-            _id = _command.CreateParameter();
-            _id.ParameterName = "@id";
-            _command.Parameters.Add(_id);
-        }
-
-        public object? Read(string clientId)
-        {
-            _id.Value = clientId;
-            return _command.ExecuteScalar();
-        }
-
-        public void Dispose()
-        {
-            _command.Dispose();
-            _connection.Dispose();
-        }
-    }
-
-    public void Dispose()
-    {
-        while (_probes.TryTake(out var probe)) probe.Dispose();
-    }
 }
 
 /// <summary>OpenIddict's per-request application cache, answering the token requests that only read their client from <see cref="BackendClientCache"/>.</summary>
