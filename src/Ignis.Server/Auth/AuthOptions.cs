@@ -40,6 +40,13 @@ public sealed class AuthOptions
     /// </summary>
     public bool IdTokenOnRefresh { get; set; } = true;
 
+    /// <summary>
+    /// Group commit of token writes: how long a ready group of token rows (and client assertion ids) may wait for other
+    /// token requests under way to add theirs, so that they share one transaction. A request with no other token
+    /// request under way is never held. Zero: commit whatever is queued at once.
+    /// </summary>
+    public TimeSpan GroupCommitDelay { get; set; } = TimeSpan.FromMilliseconds(2);
+
     /// <summary>Where the signing and encryption keys live; default {DataDirectory}/keys.</summary>
     public string? KeyDirectory { get; set; }
 

@@ -232,7 +232,12 @@ public static partial class AuthServiceCollectionExtensions
         // whose reads run on kept connections with prepared statements (PreparedReads) and whose writes go to the writer.
         app.UseWhen(http => http.Request.Path.StartsWithSegments(AuthEndpoints.Token), branch => branch.Use(async (http, next) =>
         {
-            if (!http.RequestServices.GetRequiredService<PreparedReads>().Enabled && !await IsClientCredentialsAsync(http.Request))
+            var prepared = http.RequestServices.GetRequiredService<PreparedReads>().Enabled;
+            var clientCredentials = !prepared && await IsClientCredentialsAsync(http.Request);
+            // Announced to the token writer, which may hold a ready group briefly for this request's rows: on SQLite
+            // every token request's rows go through it, on PostgreSQL those of client_credentials.
+            using var expected = prepared || clientCredentials ? http.RequestServices.GetRequiredService<AuthWriteBatcher>().Expect() : null;
+            if (!prepared && !clientCredentials)
                 await http.RequestServices.GetRequiredService<AuthDbContext>().Database.OpenConnectionAsync(http.RequestAborted);
             await next(http);
         }));

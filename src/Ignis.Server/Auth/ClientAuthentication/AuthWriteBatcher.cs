@@ -1,8 +1,10 @@
 using System.Data.Common;
+using System.Diagnostics;
 using System.Threading.Channels;
 using Ignis.Fhir.Engine;
 using Ignis.Fhir.Storage;
 using Ignis.Server.Data;
+using Microsoft.Extensions.Options;
 
 namespace Ignis.Server.Auth.ClientAuthentication;
 
@@ -38,9 +40,27 @@ public sealed record TokenRow(string Id, string? ApplicationId, string? Subject,
 /// for that long; waiting on the gate, the writer starts the moment the other commit ends.
 /// </para>
 /// </summary>
-public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate gate, ILogger<AuthWriteBatcher> logger) : IHostedService, IDisposable
+public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate gate, IOptions<AuthOptions> options, ILogger<AuthWriteBatcher> logger)
+    : IHostedService, IDisposable
 {
     private const int MaxBatch = 512;
+
+    /// <summary>A group that has this many requests is committed without waiting for more (see <see cref="Expect"/>).</summary>
+    private const int EnoughToCommit = 64;
+
+    private readonly long _delayTicks = (long)(options.Value.GroupCommitDelay.TotalSeconds * Stopwatch.Frequency);
+
+    /// <summary>Token requests under way that have not queued their writes yet (<see cref="Expect"/>).</summary>
+    private int _expected;
+
+    /// <summary>Set when the last expected request has queued its writes (or ended without any): a waiting group commits.</summary>
+    private readonly AutoResetEvent _allArrived = new(false);
+
+    private static readonly AsyncLocal<Expectation?> CurrentExpectation = new();
+
+    /// <summary>Commits so far (tests: which writes shared a transaction).</summary>
+    internal long Groups => Interlocked.Read(ref _groups);
+    private long _groups;
 
     private const string UpsertJti =
         "INSERT INTO \"AuthClientAssertionJtis\" (\"Key\", \"ExpiresAt\") VALUES (@key, @expires) " +
@@ -110,7 +130,59 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
     {
         if (!_queue.Writer.TryWrite(work)) throw new InvalidOperationException("The server is stopping.");
         _wake.Set();
+        CurrentExpectation.Value?.Arrive();
         return work.Done.Task;
+    }
+
+    /// <summary>
+    /// Announces a token request that is about to be processed and will probably queue writes: until it queues them
+    /// (or the returned handle is disposed), a group that is ready to commit may wait for it, up to
+    /// <see cref="AuthOptions.GroupCommitDelay"/> (PostgreSQL's commit_delay with commit_siblings, in effect). Each
+    /// commit rewrites the last page of every table and index it appends to, and the writer commits as soon as it has
+    /// anything, so under load a group held two or three requests and every token paid for ~15 pages of WAL; a request
+    /// that waits a millisecond or two for the others under way shares those pages. A request alone is never held:
+    /// with nothing else expected the group commits at once. Call on the request's own flow (an async local carries
+    /// the handle to <see cref="Enqueue"/>); dispose when the request ends.
+    /// </summary>
+    public IDisposable Expect()
+    {
+        if (_delayTicks <= 0) return Expectation.None;
+        var expectation = new Expectation(this);
+        Interlocked.Increment(ref _expected);
+        CurrentExpectation.Value = expectation;
+        return expectation;
+    }
+
+    private sealed class Expectation(AuthWriteBatcher? writer) : IDisposable
+    {
+        public static readonly Expectation None = new(null);
+        private int _arrived;
+
+        public void Arrive()
+        {
+            if (writer is null || Interlocked.Exchange(ref _arrived, 1) != 0) return;
+            if (Interlocked.Decrement(ref writer._expected) == 0) writer._allArrived.Set();
+        }
+
+        public void Dispose() => Arrive();
+    }
+
+    /// <summary>
+    /// Before committing a group: while other token requests are under way and expected to queue writes, wait for
+    /// them, at most <see cref="AuthOptions.GroupCommitDelay"/> in all, then take whatever has been queued.
+    /// </summary>
+    private void WaitForExpected(List<Work> batch, ChannelReader<Work> reader)
+    {
+        if (_delayTicks <= 0 || Volatile.Read(ref _expected) <= 0) return;
+        var deadline = Stopwatch.GetTimestamp() + _delayTicks;
+        while (batch.Count < EnoughToCommit && Volatile.Read(ref _expected) > 0)
+        {
+            var left = deadline - Stopwatch.GetTimestamp();
+            if (left <= 0) break;
+            _allArrived.WaitOne(TimeSpan.FromSeconds((double)left / Stopwatch.Frequency));
+            while (batch.Count < MaxBatch && reader.TryRead(out var work)) batch.Add(work);
+        }
+        while (batch.Count < MaxBatch && reader.TryRead(out var work)) batch.Add(work);
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -144,6 +216,7 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
                 _wake.WaitOne();
                 continue;
             }
+            WaitForExpected(batch, reader);
             try
             {
                 connection ??= OpenWriter();
@@ -156,6 +229,7 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
                         errors = Commit(connection, batch, results);
                     _checkpoints.Wrote(batch.Count);
                 }
+                Interlocked.Increment(ref _groups);
                 for (var i = 0; i < batch.Count; i++)
                 {
                     if (errors[i] is { } error) batch[i].Done.TrySetException(new AuthWriteRefusedException(error));
@@ -185,25 +259,23 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
         var connection = database.Open();
         if (database.IsPostgres) return connection;
         using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA wal_autocheckpoint=0;";
+        pragma.CommandText = "PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=" + WalCheckpoints.KeptWalBytes + ";";
         pragma.ExecuteNonQuery();
         return connection;
     }
 
     /// <summary>
-    /// A passive checkpoint on a connection of its own, on a pool thread, every 128 requests (a token request dirties
+    /// A checkpoint (passive; a large log is made to start over, WalCheckpoints.Checkpoint) on a connection of its own, on a pool thread, every 128 requests (a token request dirties
     /// ~7 pages, so about as often as SQLite's default of 1,000 pages).
     /// </summary>
-    private readonly WalCheckpoints _checkpoints = new(128, () => Checkpoint(database, logger));
+    private readonly WalCheckpoints _checkpoints = new(128, () => Checkpoint(database, gate, logger));
 
-    private static void Checkpoint(AuthDatabase database, ILogger logger)
+    private static void Checkpoint(AuthDatabase database, WriteGate gate, ILogger logger)
     {
         try
         {
             using var connection = database.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
-            command.ExecuteNonQuery();
+            WalCheckpoints.Checkpoint(connection, gate);
         }
         catch (DbException e)
         {
