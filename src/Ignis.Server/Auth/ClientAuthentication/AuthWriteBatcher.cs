@@ -1,5 +1,4 @@
 using System.Data.Common;
-using System.Diagnostics;
 using System.Threading.Channels;
 using Ignis.Fhir.Engine;
 using Ignis.Fhir.Storage;
@@ -45,22 +44,17 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
 {
     private const int MaxBatch = 512;
 
-    /// <summary>A group that has this many requests is committed without waiting for more (see <see cref="Expect"/>).</summary>
-    private const int EnoughToCommit = 64;
-
-    private readonly long _delayTicks = (long)(options.Value.GroupCommitDelay.TotalSeconds * Stopwatch.Frequency);
+    private readonly TimeSpan _delay = options.Value.GroupCommitDelay;
 
     /// <summary>Token requests under way that have not queued their writes yet (<see cref="Expect"/>).</summary>
     private int _expected;
-
-    /// <summary>Set when the last expected request has queued its writes (or ended without any): a waiting group commits.</summary>
-    private readonly AutoResetEvent _allArrived = new(false);
 
     private static readonly AsyncLocal<Expectation?> CurrentExpectation = new();
 
     /// <summary>Commits so far (tests: which writes shared a transaction).</summary>
     internal long Groups => Interlocked.Read(ref _groups);
     private long _groups;
+    private long _writes; // the writer thread's
 
     private const string UpsertJti =
         "INSERT INTO \"AuthClientAssertionJtis\" (\"Key\", \"ExpiresAt\") VALUES (@key, @expires) " +
@@ -135,18 +129,17 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
     }
 
     /// <summary>
-    /// Announces a token request that is about to be processed and will probably queue writes: until it queues them
-    /// (or the returned handle is disposed), a group that is ready to commit may wait for it, up to
-    /// <see cref="AuthOptions.GroupCommitDelay"/> (PostgreSQL's commit_delay with commit_siblings, in effect). Each
-    /// commit rewrites the last page of every table and index it appends to, and the writer commits as soon as it has
-    /// anything, so under load a group held two or three requests and every token paid for ~15 pages of WAL; a request
-    /// that waits a millisecond or two for the others under way shares those pages. A request alone is never held:
-    /// with nothing else expected the group commits at once. Call on the request's own flow (an async local carries
-    /// the handle to <see cref="Enqueue"/>); dispose when the request ends.
+    /// Announces a token request that is about to be processed and will probably queue writes. While any announced
+    /// request has neither queued them nor ended (the returned handle disposed), a group that is ready to commit first
+    /// waits <see cref="AuthOptions.GroupCommitDelay"/> for more (PostgreSQL's commit_delay with commit_siblings = 1).
+    /// Each commit rewrites the last page of every table and index it appends to, and a writer that commits as soon as
+    /// it has anything committed two or three requests per group under load, ~15 pages of WAL per token; waiting a
+    /// millisecond or two for the requests under way shares those pages. A request alone is never held. Call on the
+    /// request's own flow (an async local carries the handle to <see cref="Enqueue"/>).
     /// </summary>
     public IDisposable Expect()
     {
-        if (_delayTicks <= 0) return Expectation.None;
+        if (_delay <= TimeSpan.Zero) return Expectation.None;
         var expectation = new Expectation(this);
         Interlocked.Increment(ref _expected);
         CurrentExpectation.Value = expectation;
@@ -160,28 +153,22 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
 
         public void Arrive()
         {
-            if (writer is null || Interlocked.Exchange(ref _arrived, 1) != 0) return;
-            if (Interlocked.Decrement(ref writer._expected) == 0) writer._allArrived.Set();
+            if (writer is not null && Interlocked.Exchange(ref _arrived, 1) == 0) Interlocked.Decrement(ref writer._expected);
         }
 
         public void Dispose() => Arrive();
     }
 
     /// <summary>
-    /// Before committing a group: while other token requests are under way and expected to queue writes, wait for
-    /// them, at most <see cref="AuthOptions.GroupCommitDelay"/> in all, then take whatever has been queued.
+    /// Before committing a group: when other token requests are under way, sleep <see cref="AuthOptions.GroupCommitDelay"/>
+    /// and take whatever has been queued meanwhile. A sleep of its own rather than waking at each arrival: a writer woken
+    /// whenever the requests it waited for had all arrived committed groups barely larger, and the wake-ups cost more
+    /// CPU than the commits they saved (docs/benchmarks.md, issue 4, session 7).
     /// </summary>
     private void WaitForExpected(List<Work> batch, ChannelReader<Work> reader)
     {
-        if (_delayTicks <= 0 || Volatile.Read(ref _expected) <= 0) return;
-        var deadline = Stopwatch.GetTimestamp() + _delayTicks;
-        while (batch.Count < EnoughToCommit && Volatile.Read(ref _expected) > 0)
-        {
-            var left = deadline - Stopwatch.GetTimestamp();
-            if (left <= 0) break;
-            _allArrived.WaitOne(TimeSpan.FromSeconds((double)left / Stopwatch.Frequency));
-            while (batch.Count < MaxBatch && reader.TryRead(out var work)) batch.Add(work);
-        }
+        if (_delay <= TimeSpan.Zero || Volatile.Read(ref _expected) <= 0) return;
+        Thread.Sleep(_delay);
         while (batch.Count < MaxBatch && reader.TryRead(out var work)) batch.Add(work);
     }
 
@@ -198,6 +185,7 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
         _queue.Writer.TryComplete();
         _wake.Set();
         _thread?.Join(TimeSpan.FromSeconds(10));
+        if (Groups > 0) LogGroups(logger, _writes, Groups);
         return Task.CompletedTask;
     }
 
@@ -230,6 +218,7 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
                     _checkpoints.Wrote(batch.Count);
                 }
                 Interlocked.Increment(ref _groups);
+                _writes += batch.Count;
                 for (var i = 0; i < batch.Count; i++)
                 {
                     if (errors[i] is { } error) batch[i].Done.TrySetException(new AuthWriteRefusedException(error));
@@ -459,6 +448,9 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
         _queue.Writer.TryComplete();
         _wake.Set();
     }
+
+    [LoggerMessage(EventId = 3322, Level = LogLevel.Information, Message = "Token writer: {Writes} token requests' writes committed in {Groups} transactions since start")]
+    private static partial void LogGroups(ILogger logger, long writes, long groups);
 
     [LoggerMessage(EventId = 3321, Level = LogLevel.Warning, Message = "Checkpointing the auth writer's WAL failed")]
     private static partial void LogCheckpointFailed(ILogger logger, Exception exception);
