@@ -275,14 +275,27 @@ public static partial class AuthServiceCollectionExtensions
         using var scope = app.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<AuthDbContext>();
         var logger = scope.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Ignis.Startup");
-        // Asking a new PostgreSQL database for its applied migrations logs an error (no history table yet): look first.
-        var pending = await scope.ServiceProvider.GetRequiredService<AuthDatabase>().HasMigrationHistoryAsync()
-            ? (await db.Database.GetPendingMigrationsAsync()).ToList()
-            : db.Database.GetMigrations().ToList();
-        if (pending.Count > 0)
+        var database = scope.ServiceProvider.GetRequiredService<AuthDatabase>();
+        if (!database.IsPostgres)
         {
-            await db.Database.MigrateAsync();
-            LogAuthMigrated(logger, pending.Count);
+            // Without EF Core when the database is new or up to date (AuthSchema).
+            var applied = await AuthSchema.AppliedAsync(database);
+            var pending = AuthSchema.SqliteMigrations.Count(id => !applied.Contains(id));
+            if (applied.Count == 0) await AuthSchema.CreateAsync(database);
+            else if (pending > 0) await db.Database.MigrateAsync();
+            if (pending > 0) LogAuthMigrated(logger, pending);
+        }
+        else
+        {
+            // Asking a new PostgreSQL database for its applied migrations logs an error (no history table yet): look first.
+            var pending = await database.HasMigrationHistoryAsync()
+                ? (await db.Database.GetPendingMigrationsAsync()).ToList()
+                : db.Database.GetMigrations().ToList();
+            if (pending.Count > 0)
+            {
+                await db.Database.MigrateAsync();
+                LogAuthMigrated(logger, pending.Count);
+            }
         }
         // While start-up holds the cluster lock (PostgreSQL): the first node makes the signing keys and the Data
         // Protection key, the others read them, rather than each making its own.
