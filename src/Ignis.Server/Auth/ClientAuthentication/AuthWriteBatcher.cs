@@ -122,9 +122,11 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
 
     private Task<bool> Enqueue(Work work)
     {
+        // Arrived before the writer can see the work: a writer that took it while its request still counted as under
+        // way would hold the group for the delay waiting for that very request.
+        CurrentExpectation.Value?.Arrive();
         if (!_queue.Writer.TryWrite(work)) throw new InvalidOperationException("The server is stopping.");
         _wake.Set();
-        CurrentExpectation.Value?.Arrive();
         return work.Done.Task;
     }
 
