@@ -112,7 +112,8 @@ public sealed class LoginTests(DemoServerFixture fixture, ChromiumFixture chromi
         using var client = new SmartClient(new SmartClientOptions
         {
             FhirBaseUrl = Server.FhirBase, ClientId = "demo-app", Browser = browser, TokenStore = sdk.Store,
-            LoginTimeout = TimeSpan.FromSeconds(3),
+            // Long enough for the browser to get through the sign-in form on a loaded machine (3 s was not, once, in CI).
+            LoginTimeout = TimeSpan.FromSeconds(10),
         });
 
         await Should.ThrowAsync<TimeoutException>(() => client.LoginAsync());

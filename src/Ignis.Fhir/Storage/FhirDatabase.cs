@@ -29,6 +29,9 @@ public sealed class FhirDatabase
 
     public string Path { get; }
 
+    /// <summary>WAL frames past which a checkpoint makes the log start over (tests lower it).</summary>
+    internal int WalRestartFrames { get; set; } = WalCheckpoints.RestartFrames;
+
     /// <summary>The schema versions this build knows; a database at a lower version is upgraded on open.</summary>
     public static int LatestVersion => Migrations.Value.Count;
 
@@ -73,25 +76,24 @@ public sealed class FhirDatabase
         using var cmd = connection.CreateCommand();
         // No checkpoint inside COMMIT (wal_autocheckpoint=0): the store checkpoints on another thread after each commit
         // (SqliteFhirStore, through WalCheckpoints), so copying the WAL into the database file and its fsync are not serial
-        // time of the writer.
-        cmd.CommandText = "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=0;";
+        // time of the writer. When the log starts over, a WAL file grown past journal_size_limit is cut back to it.
+        cmd.CommandText = "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=" + WalCheckpoints.KeptWalBytes + ";";
         cmd.ExecuteNonQuery();
         return connection;
     }
 
     /// <summary>
-    /// A passive checkpoint on a connection of its own: copies the committed WAL frames that no reader still needs into
-    /// the database file (synchronous=FULL: fsynced), without blocking the writer or readers. Errors are left to the
-    /// next checkpoint (a full disk shows up on the next write anyway).
+    /// A checkpoint on a connection of its own: copies the committed WAL frames that no reader still needs into the
+    /// database file (synchronous=FULL: fsynced), without blocking the writer or readers, and makes the log start over
+    /// once it is large (<see cref="WalCheckpoints.Checkpoint"/>). Errors are left to the next checkpoint (a full disk
+    /// shows up on the next write anyway).
     /// </summary>
-    internal void Checkpoint()
+    internal void Checkpoint(Engine.WriteGate gate)
     {
         try
         {
             using var connection = Open();
-            using var cmd = connection.CreateCommand();
-            cmd.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
-            cmd.ExecuteNonQuery();
+            WalCheckpoints.Checkpoint(connection, gate, WalRestartFrames);
         }
         catch (SqliteException)
         {

@@ -168,9 +168,9 @@ public sealed class SqliteFhirStore(FhirDatabase database, WriteGate gate) : IFh
     /// The writer connection does not checkpoint (wal_autocheckpoint=0, <see cref="FhirDatabase.OpenWriter"/>): every
     /// 256 written versions (a few pages each) a checkpoint runs on another thread, so the next group need not wait for
     /// the copy and its fsync. (The WAL starts over from its beginning at the first commit after a checkpoint that
-    /// copied all of it, as before.) Counted under the gate.
+    /// copied all of it; a large log is made to, <see cref="WalCheckpoints.Checkpoint"/>.) Counted under the gate.
     /// </summary>
-    private readonly WalCheckpoints _checkpoints = new(256, database.Checkpoint);
+    private readonly WalCheckpoints _checkpoints = new(256, () => database.Checkpoint(gate));
 
     public long NextTicks() => gate.NextTicks();
 

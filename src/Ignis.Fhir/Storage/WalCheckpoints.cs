@@ -1,3 +1,6 @@
+using System.Data.Common;
+using Ignis.Fhir.Engine;
+
 namespace Ignis.Fhir.Storage;
 
 /// <summary>
@@ -9,6 +12,58 @@ namespace Ignis.Fhir.Storage;
 /// </summary>
 public sealed class WalCheckpoints(int every, Action checkpoint)
 {
+    /// <summary>WAL frames past which a checkpoint also makes the log start over (64 MiB of 4 KiB pages).</summary>
+    public const int RestartFrames = 16_384;
+
+    /// <summary>The size a writer connection truncates the WAL file back to when the log starts over (journal_size_limit).</summary>
+    public const long KeptWalBytes = 64L << 20;
+
+    /// <summary>
+    /// A checkpoint on <paramref name="connection"/> (a connection of its own, not a writer's): a passive one, and when
+    /// the log holds more than <paramref name="restartFrames"/> frames a second one that makes it start over. The log
+    /// starts over at the first commit after a checkpoint that copied all of it, but a passive checkpoint running beside
+    /// writers never gets there: the frames committed while it copies are left for the next, and under a continuous write
+    /// load the WAL grew without bound (3.5 GB after a minute of backend-services token requests, which also made every
+    /// commit append to a new part of the file). The second checkpoint holds the write <paramref name="gate"/>, so no
+    /// commit comes in between and it copies only the frames left, in RESTART mode, which also waits for readers still
+    /// on older frames (briefly: a reader that takes longer leaves it for the next checkpoint). The writers wait on the
+    /// gate meanwhile, not in SQLite's busy_timeout sleeps. Returns whether the log was made to start over.
+    /// </summary>
+    public static bool Checkpoint(DbConnection connection, WriteGate gate, int restartFrames = RestartFrames)
+    {
+        if (Run(connection, "PASSIVE").Log < restartFrames) return false;
+        // Asynchronously, though this thread then blocks: the gate hands itself to the first asynchronous waiter when it
+        // is released, whereas a blocked waiter is only woken, and a writer that enters again at once took the gate back
+        // before it ran (the checkpoint waited out hundreds of commits).
+        using (gate.EnterAsync(CancellationToken.None).GetAwaiter().GetResult())
+        {
+            Execute(connection, "PRAGMA busy_timeout=200;");
+            try
+            {
+                return !Run(connection, "RESTART").Busy;
+            }
+            finally
+            {
+                Execute(connection, "PRAGMA busy_timeout=30000;");
+            }
+        }
+    }
+
+    private static (bool Busy, long Log) Run(DbConnection connection, string mode)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA wal_checkpoint(" + mode + ");";
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? (reader.GetInt64(0) != 0, reader.GetInt64(1)) : (true, 0);
+    }
+
+    private static void Execute(DbConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
     private int _since; // the writer's only
     private int _requested;
     private int _running;

@@ -232,7 +232,12 @@ public static partial class AuthServiceCollectionExtensions
         // whose reads run on kept connections with prepared statements (PreparedReads) and whose writes go to the writer.
         app.UseWhen(http => http.Request.Path.StartsWithSegments(AuthEndpoints.Token), branch => branch.Use(async (http, next) =>
         {
-            if (!http.RequestServices.GetRequiredService<PreparedReads>().Enabled && !await IsClientCredentialsAsync(http.Request))
+            var prepared = http.RequestServices.GetRequiredService<PreparedReads>().Enabled;
+            var clientCredentials = !prepared && await IsClientCredentialsAsync(http.Request);
+            // Announced to the token writer, which may hold a ready group briefly for this request's rows: on SQLite
+            // every token request's rows go through it, on PostgreSQL those of client_credentials.
+            using var expected = prepared || clientCredentials ? http.RequestServices.GetRequiredService<AuthWriteBatcher>().Expect() : null;
+            if (!prepared && !clientCredentials)
                 await http.RequestServices.GetRequiredService<AuthDbContext>().Database.OpenConnectionAsync(http.RequestAborted);
             await next(http);
         }));
@@ -270,14 +275,27 @@ public static partial class AuthServiceCollectionExtensions
         using var scope = app.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<AuthDbContext>();
         var logger = scope.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Ignis.Startup");
-        // Asking a new PostgreSQL database for its applied migrations logs an error (no history table yet): look first.
-        var pending = await scope.ServiceProvider.GetRequiredService<AuthDatabase>().HasMigrationHistoryAsync()
-            ? (await db.Database.GetPendingMigrationsAsync()).ToList()
-            : db.Database.GetMigrations().ToList();
-        if (pending.Count > 0)
+        var database = scope.ServiceProvider.GetRequiredService<AuthDatabase>();
+        if (!database.IsPostgres)
         {
-            await db.Database.MigrateAsync();
-            LogAuthMigrated(logger, pending.Count);
+            // Without EF Core when the database is new or up to date (AuthSchema).
+            var applied = await AuthSchema.AppliedAsync(database);
+            var pending = AuthSchema.SqliteMigrations.Count(id => !applied.Contains(id));
+            if (applied.Count == 0) await AuthSchema.CreateAsync(database);
+            else if (pending > 0) await db.Database.MigrateAsync();
+            if (pending > 0) LogAuthMigrated(logger, pending);
+        }
+        else
+        {
+            // Asking a new PostgreSQL database for its applied migrations logs an error (no history table yet): look first.
+            var pending = await database.HasMigrationHistoryAsync()
+                ? (await db.Database.GetPendingMigrationsAsync()).ToList()
+                : db.Database.GetMigrations().ToList();
+            if (pending.Count > 0)
+            {
+                await db.Database.MigrateAsync();
+                LogAuthMigrated(logger, pending.Count);
+            }
         }
         // While start-up holds the cluster lock (PostgreSQL): the first node makes the signing keys and the Data
         // Protection key, the others read them, rather than each making its own.

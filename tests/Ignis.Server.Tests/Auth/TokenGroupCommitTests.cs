@@ -1,9 +1,11 @@
 using System.Net;
+using Ignis.Server.Auth;
 using Ignis.Server.Auth.ClientAuthentication;
 using Ignis.Server.Data;
 using Ignis.Server.Hosting;
 using Ignis.Server.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace Ignis.Server.Tests.Auth;
 
@@ -30,7 +32,7 @@ public sealed class TokenGroupCommitTests(DemoServerFixture fixture) : IClassFix
                 create.CommandText = "PRAGMA journal_mode=WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)";
                 await create.ExecuteNonQueryAsync();
             }
-            using var writer = new AuthWriteBatcher(database, new Ignis.Fhir.Engine.WriteGate(), NullLogger<AuthWriteBatcher>.Instance);
+            using var writer = new AuthWriteBatcher(database, new Ignis.Fhir.Engine.WriteGate(), Options.Create(new AuthOptions()), NullLogger<AuthWriteBatcher>.Instance);
             // Queued before the writer starts: it takes all five into one transaction.
             var a = writer.WriteStatementsAsync([Insert(1, "a")]);
             var b = writer.WriteStatementsAsync([Insert(2, "b"), Check(99, "x", "never")]); // fails after writing a row
@@ -56,27 +58,115 @@ public sealed class TokenGroupCommitTests(DemoServerFixture fixture) : IClassFix
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             folder.Delete(recursive: true);
         }
+    }
 
-        static BatchedStatement Insert(long id, string v) => new("INSERT INTO t (id, v) VALUES (@id, @v)", command =>
+    [Fact]
+    public async Task A_ready_group_waits_while_a_token_request_is_under_way_and_both_commit_together()
+    {
+        await WithWriterAsync(TimeSpan.FromSeconds(2), async writer =>
         {
-            Add(command, "@id", id);
-            Add(command, "@v", v);
-        }, MustChangeOneRow: false);
+            var second = new TaskCompletionSource();
+            var late = Task.Run(async () =>
+            {
+                using (writer.Expect())
+                {
+                    await second.Task;
+                    return await writer.WriteStatementsAsync([Insert(2, "late")]);
+                }
+            });
+            var first = Task.Run(async () =>
+            {
+                using (writer.Expect())
+                {
+                    await Task.Delay(300); // both requests are under way by now
+                    var write = writer.WriteStatementsAsync([Insert(1, "first")]);
+                    await Task.Delay(300);
+                    write.IsCompleted.ShouldBeFalse(); // held for the other request
+                    second.SetResult();
+                    return await write;
+                }
+            });
+            (await first).ShouldBeTrue();
+            (await late).ShouldBeTrue();
+            writer.Groups.ShouldBe(1);
+        });
+    }
 
-        static BatchedStatement Check(long id, string expected, string next) => new("UPDATE t SET v = @next WHERE id = @id AND v = @expected", command =>
+    [Fact]
+    public async Task A_token_request_with_none_other_under_way_commits_at_once()
+    {
+        await WithWriterAsync(TimeSpan.FromSeconds(30), async writer =>
         {
-            Add(command, "@id", id);
-            Add(command, "@expected", expected);
-            Add(command, "@next", next);
-        }, MustChangeOneRow: true);
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            using (writer.Expect()) (await writer.WriteStatementsAsync([Insert(1, "alone")])).ShouldBeTrue();
+            // A request that ended without writing is not waited for either.
+            using (writer.Expect()) { }
+            using (writer.Expect()) (await writer.WriteStatementsAsync([Insert(2, "alone too")])).ShouldBeTrue();
+            started.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(15));
+            writer.Groups.ShouldBe(2);
+        });
+    }
 
-        static void Add(System.Data.Common.DbCommand command, string name, object value)
+    [Fact]
+    public async Task A_group_waits_the_delay_and_no_longer_for_a_request_that_never_writes()
+    {
+        await WithWriterAsync(TimeSpan.FromMilliseconds(500), async writer =>
         {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.Value = value;
-            command.Parameters.Add(parameter);
+            // Another request under way (announced on a flow of its own) that neither writes nor ends meanwhile.
+            var stuck = await Task.Run(writer.Expect);
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            (await Task.Run(() => writer.WriteStatementsAsync([Insert(1, "waited")]))).ShouldBeTrue();
+            started.Elapsed.ShouldBeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(400));
+            started.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(15));
+            stuck.Dispose();
+        });
+    }
+
+    /// <summary>A started writer with <paramref name="delay"/> on a fresh SQLite database with a table t (id, v).</summary>
+    private static async Task WithWriterAsync(TimeSpan delay, Func<AuthWriteBatcher, Task> test)
+    {
+        var folder = Directory.CreateTempSubdirectory("ignis-group-delay-");
+        try
+        {
+            var database = AuthDatabase.Create(new IgnisOptions { DataDirectory = folder.FullName });
+            await using (var setup = await database.OpenAsync())
+            {
+                await using var create = setup.CreateCommand();
+                create.CommandText = "PRAGMA journal_mode=WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)";
+                await create.ExecuteNonQueryAsync();
+            }
+            using var writer = new AuthWriteBatcher(database, new Ignis.Fhir.Engine.WriteGate(),
+                Options.Create(new AuthOptions { GroupCommitDelay = delay }), NullLogger<AuthWriteBatcher>.Instance);
+            await writer.StartAsync(CancellationToken.None);
+            await test(writer);
+            await writer.StopAsync(CancellationToken.None);
         }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            folder.Delete(recursive: true);
+        }
+    }
+
+    private static BatchedStatement Insert(long id, string v) => new("INSERT INTO t (id, v) VALUES (@id, @v)", command =>
+    {
+        Add(command, "@id", id);
+        Add(command, "@v", v);
+    }, MustChangeOneRow: false);
+
+    private static BatchedStatement Check(long id, string expected, string next) => new("UPDATE t SET v = @next WHERE id = @id AND v = @expected", command =>
+    {
+        Add(command, "@id", id);
+        Add(command, "@expected", expected);
+        Add(command, "@next", next);
+    }, MustChangeOneRow: true);
+
+    private static void Add(System.Data.Common.DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Ignis.Fhir.Engine;
 using Ignis.Fhir.Storage;
 using Ignis.Server.Data;
+using Microsoft.Extensions.Options;
 
 namespace Ignis.Server.Auth.ClientAuthentication;
 
@@ -38,9 +39,22 @@ public sealed record TokenRow(string Id, string? ApplicationId, string? Subject,
 /// for that long; waiting on the gate, the writer starts the moment the other commit ends.
 /// </para>
 /// </summary>
-public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate gate, ILogger<AuthWriteBatcher> logger) : IHostedService, IDisposable
+public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate gate, IOptions<AuthOptions> options, ILogger<AuthWriteBatcher> logger)
+    : IHostedService, IDisposable
 {
     private const int MaxBatch = 512;
+
+    private readonly TimeSpan _delay = options.Value.GroupCommitDelay;
+
+    /// <summary>Token requests under way that have not queued their writes yet (<see cref="Expect"/>).</summary>
+    private int _expected;
+
+    private static readonly AsyncLocal<Expectation?> CurrentExpectation = new();
+
+    /// <summary>Commits so far (tests: which writes shared a transaction).</summary>
+    internal long Groups => Interlocked.Read(ref _groups);
+    private long _groups;
+    private long _writes; // the writer thread's
 
     private const string UpsertJti =
         "INSERT INTO \"AuthClientAssertionJtis\" (\"Key\", \"ExpiresAt\") VALUES (@key, @expires) " +
@@ -108,9 +122,56 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
 
     private Task<bool> Enqueue(Work work)
     {
+        // Arrived before the writer can see the work: a writer that took it while its request still counted as under
+        // way would hold the group for the delay waiting for that very request.
+        CurrentExpectation.Value?.Arrive();
         if (!_queue.Writer.TryWrite(work)) throw new InvalidOperationException("The server is stopping.");
         _wake.Set();
         return work.Done.Task;
+    }
+
+    /// <summary>
+    /// Announces a token request that is about to be processed and will probably queue writes. While any announced
+    /// request has neither queued them nor ended (the returned handle disposed), a group that is ready to commit first
+    /// waits <see cref="AuthOptions.GroupCommitDelay"/> for more (PostgreSQL's commit_delay with commit_siblings = 1).
+    /// Each commit rewrites the last page of every table and index it appends to, and a writer that commits as soon as
+    /// it has anything committed two or three requests per group under load, ~15 pages of WAL per token; waiting a
+    /// millisecond or two for the requests under way shares those pages. A request alone is never held. Call on the
+    /// request's own flow (an async local carries the handle to <see cref="Enqueue"/>).
+    /// </summary>
+    public IDisposable Expect()
+    {
+        if (_delay <= TimeSpan.Zero) return Expectation.None;
+        var expectation = new Expectation(this);
+        Interlocked.Increment(ref _expected);
+        CurrentExpectation.Value = expectation;
+        return expectation;
+    }
+
+    private sealed class Expectation(AuthWriteBatcher? writer) : IDisposable
+    {
+        public static readonly Expectation None = new(null);
+        private int _arrived;
+
+        public void Arrive()
+        {
+            if (writer is not null && Interlocked.Exchange(ref _arrived, 1) == 0) Interlocked.Decrement(ref writer._expected);
+        }
+
+        public void Dispose() => Arrive();
+    }
+
+    /// <summary>
+    /// Before committing a group: when other token requests are under way, sleep <see cref="AuthOptions.GroupCommitDelay"/>
+    /// and take whatever has been queued meanwhile. A sleep of its own rather than waking at each arrival: a writer woken
+    /// whenever the requests it waited for had all arrived committed groups barely larger, and the wake-ups cost more
+    /// CPU than the commits they saved (docs/benchmarks.md, issue 4, session 7).
+    /// </summary>
+    private void WaitForExpected(List<Work> batch, ChannelReader<Work> reader)
+    {
+        if (_delay <= TimeSpan.Zero || Volatile.Read(ref _expected) <= 0) return;
+        Thread.Sleep(_delay);
+        while (batch.Count < MaxBatch && reader.TryRead(out var work)) batch.Add(work);
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -126,6 +187,7 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
         _queue.Writer.TryComplete();
         _wake.Set();
         _thread?.Join(TimeSpan.FromSeconds(10));
+        if (Groups > 0) LogGroups(logger, _writes, Groups);
         return Task.CompletedTask;
     }
 
@@ -144,6 +206,7 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
                 _wake.WaitOne();
                 continue;
             }
+            WaitForExpected(batch, reader);
             try
             {
                 connection ??= OpenWriter();
@@ -156,6 +219,8 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
                         errors = Commit(connection, batch, results);
                     _checkpoints.Wrote(batch.Count);
                 }
+                Interlocked.Increment(ref _groups);
+                _writes += batch.Count;
                 for (var i = 0; i < batch.Count; i++)
                 {
                     if (errors[i] is { } error) batch[i].Done.TrySetException(new AuthWriteRefusedException(error));
@@ -185,25 +250,23 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
         var connection = database.Open();
         if (database.IsPostgres) return connection;
         using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA wal_autocheckpoint=0;";
+        pragma.CommandText = "PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=" + WalCheckpoints.KeptWalBytes + ";";
         pragma.ExecuteNonQuery();
         return connection;
     }
 
     /// <summary>
-    /// A passive checkpoint on a connection of its own, on a pool thread, every 128 requests (a token request dirties
+    /// A checkpoint (passive; a large log is made to start over, WalCheckpoints.Checkpoint) on a connection of its own, on a pool thread, every 128 requests (a token request dirties
     /// ~7 pages, so about as often as SQLite's default of 1,000 pages).
     /// </summary>
-    private readonly WalCheckpoints _checkpoints = new(128, () => Checkpoint(database, logger));
+    private readonly WalCheckpoints _checkpoints = new(128, () => Checkpoint(database, gate, logger));
 
-    private static void Checkpoint(AuthDatabase database, ILogger logger)
+    private static void Checkpoint(AuthDatabase database, WriteGate gate, ILogger logger)
     {
         try
         {
             using var connection = database.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
-            command.ExecuteNonQuery();
+            WalCheckpoints.Checkpoint(connection, gate);
         }
         catch (DbException e)
         {
@@ -387,6 +450,9 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
         _queue.Writer.TryComplete();
         _wake.Set();
     }
+
+    [LoggerMessage(EventId = 3322, Level = LogLevel.Information, Message = "Token writer: {Writes} token requests' writes committed in {Groups} transactions since start")]
+    private static partial void LogGroups(ILogger logger, long writes, long groups);
 
     [LoggerMessage(EventId = 3321, Level = LogLevel.Warning, Message = "Checkpointing the auth writer's WAL failed")]
     private static partial void LogCheckpointFailed(ILogger logger, Exception exception);
