@@ -22,16 +22,8 @@ public sealed class TokenGroupCommitTests(DemoServerFixture fixture) : IClassFix
     [Fact]
     public async Task A_request_that_fails_in_a_group_fails_alone_and_leaves_nothing_while_the_others_commit()
     {
-        var folder = Directory.CreateTempSubdirectory("ignis-group-commit-");
-        try
+        await WithDatabaseAsync(async database =>
         {
-            var database = AuthDatabase.Create(new IgnisOptions { DataDirectory = folder.FullName });
-            await using (var setup = await database.OpenAsync())
-            {
-                await using var create = setup.CreateCommand();
-                create.CommandText = "PRAGMA journal_mode=WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)";
-                await create.ExecuteNonQueryAsync();
-            }
             using var writer = new AuthWriteBatcher(database, new Ignis.Fhir.Engine.WriteGate(), Options.Create(new AuthOptions()), NullLogger<AuthWriteBatcher>.Instance);
             // Queued before the writer starts: it takes all five into one transaction.
             var a = writer.WriteStatementsAsync([Insert(1, "a")]);
@@ -52,12 +44,7 @@ public sealed class TokenGroupCommitTests(DemoServerFixture fixture) : IClassFix
             await using var select = read.CreateCommand();
             select.CommandText = "SELECT group_concat(id || '=' || v, ',') FROM (SELECT id, v FROM t ORDER BY id)";
             (await select.ExecuteScalarAsync()).ShouldBe("1=a,3=e,4=e");
-        }
-        finally
-        {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            folder.Delete(recursive: true);
-        }
+        });
     }
 
     [Fact]
@@ -123,9 +110,19 @@ public sealed class TokenGroupCommitTests(DemoServerFixture fixture) : IClassFix
     }
 
     /// <summary>A started writer with <paramref name="delay"/> on a fresh SQLite database with a table t (id, v).</summary>
-    private static async Task WithWriterAsync(TimeSpan delay, Func<AuthWriteBatcher, Task> test)
+    private static Task WithWriterAsync(TimeSpan delay, Func<AuthWriteBatcher, Task> test) => WithDatabaseAsync(async database =>
     {
-        var folder = Directory.CreateTempSubdirectory("ignis-group-delay-");
+        using var writer = new AuthWriteBatcher(database, new Ignis.Fhir.Engine.WriteGate(),
+            Options.Create(new AuthOptions { GroupCommitDelay = delay }), NullLogger<AuthWriteBatcher>.Instance);
+        await writer.StartAsync(CancellationToken.None);
+        await test(writer);
+        await writer.StopAsync(CancellationToken.None);
+    });
+
+    /// <summary>A SQLite database with a table t (id, v) in a fresh folder, deleted afterwards.</summary>
+    private static async Task WithDatabaseAsync(Func<AuthDatabase, Task> test)
+    {
+        var folder = Directory.CreateTempSubdirectory("ignis-group-commit-");
         try
         {
             var database = AuthDatabase.Create(new IgnisOptions { DataDirectory = folder.FullName });
@@ -135,11 +132,7 @@ public sealed class TokenGroupCommitTests(DemoServerFixture fixture) : IClassFix
                 create.CommandText = "PRAGMA journal_mode=WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)";
                 await create.ExecuteNonQueryAsync();
             }
-            using var writer = new AuthWriteBatcher(database, new Ignis.Fhir.Engine.WriteGate(),
-                Options.Create(new AuthOptions { GroupCommitDelay = delay }), NullLogger<AuthWriteBatcher>.Instance);
-            await writer.StartAsync(CancellationToken.None);
-            await test(writer);
-            await writer.StopAsync(CancellationToken.None);
+            await test(database);
         }
         finally
         {

@@ -256,8 +256,8 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
     }
 
     /// <summary>
-    /// A checkpoint (passive; a large log is made to start over, WalCheckpoints.Checkpoint) on a connection of its own, on a pool thread, every 128 requests (a token request dirties
-    /// ~7 pages, so about as often as SQLite's default of 1,000 pages).
+    /// A checkpoint on a connection of its own, on a pool thread, every 128 requests (passive; a large log is also made
+    /// to start over, <see cref="WalCheckpoints.Checkpoint"/>).
     /// </summary>
     private readonly WalCheckpoints _checkpoints = new(128, () => Checkpoint(database, gate, logger));
 
