@@ -29,9 +29,6 @@ public sealed class FhirDatabase
 
     public string Path { get; }
 
-    /// <summary>WAL frames past which a checkpoint makes the log start over (tests lower it).</summary>
-    internal int WalRestartFrames { get; set; } = WalCheckpoints.RestartFrames;
-
     /// <summary>The schema versions this build knows; a database at a lower version is upgraded on open.</summary>
     public static int LatestVersion => Migrations.Value.Count;
 
@@ -93,7 +90,7 @@ public sealed class FhirDatabase
         try
         {
             using var connection = Open();
-            WalCheckpoints.Checkpoint(connection, gate, WalRestartFrames);
+            WalCheckpoints.Checkpoint(connection, gate);
         }
         catch (SqliteException)
         {

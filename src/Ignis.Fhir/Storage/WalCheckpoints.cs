@@ -27,34 +27,43 @@ public sealed class WalCheckpoints(int every, Action checkpoint)
     /// commit append to a new part of the file). The second checkpoint holds the write <paramref name="gate"/>, so no
     /// commit comes in between and it copies only the frames left, in RESTART mode, which also waits for readers still
     /// on older frames (briefly: a reader that takes longer leaves it for the next checkpoint). The writers wait on the
-    /// gate meanwhile, not in SQLite's busy_timeout sleeps. Returns whether the log was made to start over.
+    /// gate meanwhile, not in SQLite's busy_timeout sleeps.
     /// </summary>
-    public static bool Checkpoint(DbConnection connection, WriteGate gate, int restartFrames = RestartFrames)
+    public static void Checkpoint(DbConnection connection, WriteGate gate, int restartFrames = RestartFrames)
     {
-        if (Run(connection, "PASSIVE").Log < restartFrames) return false;
+        if (Run(connection, "PASSIVE") < restartFrames) return;
         // Asynchronously, though this thread then blocks: the gate hands itself to the first asynchronous waiter when it
         // is released, whereas a blocked waiter is only woken, and a writer that enters again at once took the gate back
         // before it ran (the checkpoint waited out hundreds of commits).
         using (gate.EnterAsync(CancellationToken.None).GetAwaiter().GetResult())
         {
+            var busyTimeout = Scalar(connection, "PRAGMA busy_timeout;");
             Execute(connection, "PRAGMA busy_timeout=200;");
             try
             {
-                return !Run(connection, "RESTART").Busy;
+                Run(connection, "RESTART");
             }
             finally
             {
-                Execute(connection, "PRAGMA busy_timeout=30000;");
+                Execute(connection, "PRAGMA busy_timeout=" + busyTimeout + ";");
             }
         }
     }
 
-    private static (bool Busy, long Log) Run(DbConnection connection, string mode)
+    /// <summary>A checkpoint in <paramref name="mode"/>: the frames in the log (SQLite's second result column).</summary>
+    private static long Run(DbConnection connection, string mode)
     {
         using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA wal_checkpoint(" + mode + ");";
         using var reader = command.ExecuteReader();
-        return reader.Read() ? (reader.GetInt64(0) != 0, reader.GetInt64(1)) : (true, 0);
+        return reader.Read() ? reader.GetInt64(1) : 0;
+    }
+
+    private static long Scalar(DbConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static void Execute(DbConnection connection, string sql)
