@@ -113,6 +113,7 @@ public static partial class AuthServiceCollectionExtensions
                 o.DisableAccessTokenEncryption();
                 // Refresh tokens are random ids; their payload stays in the token table (codes always are).
                 o.UseReferenceRefreshTokens();
+                o.RemoveEventHandler(OpenIddictServerHandlers.InferEndpointType.Descriptor).AddEventHandler(InferEndpointTypeByPath.Descriptor);
                 foreach (var handler in SmartServerHandlers.Replaced) o.RemoveEventHandler(handler);
                 foreach (var handler in SmartServerHandlers.All) o.AddEventHandler(handler);
                 o.AddEventHandler(AccessTokenSigning.Descriptor);
