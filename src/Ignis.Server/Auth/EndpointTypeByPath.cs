@@ -35,25 +35,27 @@ public sealed class InferEndpointTypeByPath : IOpenIddictServerHandler<ProcessRe
             return default;
         if (Tables.GetValue(context.Options, Build) is not { } endpoints) return _general.HandleAsync(context);
 
-        var basePath = baseUri.AbsolutePath;
-        var path = requestUri.AbsolutePath.AsSpan();
+        // Always set, as OpenIddict does: a request the status code pages execute again on another path is not the
+        // endpoint the first pass found (the transaction is the same).
+        context.EndpointType = Infer(baseUri.AbsolutePath, requestUri.AbsolutePath, endpoints);
+        if (context.EndpointType != OpenIddictServerEndpointType.Unknown)
+            context.Logger.LogInformation(6053, OpenIddictResources.GetResourceString(OpenIddictResources.ID6053), context.EndpointType);
+        return default;
+    }
+
+    private static OpenIddictServerEndpointType Infer(string basePath, string requestPath, Endpoint[] endpoints)
+    {
+        var path = requestPath.AsSpan();
         // The endpoint URIs resolve to basePath + "/" + uri (CreateAbsoluteUri adds the slash when the base lacks it).
         var prefix = basePath.EndsWith('/') ? basePath.Length : basePath.Length + 1;
         if (path.Length < prefix || !path.StartsWith(basePath, StringComparison.OrdinalIgnoreCase)
             || (prefix > basePath.Length && path[basePath.Length] != '/'))
-            return default;
+            return OpenIddictServerEndpointType.Unknown;
         var rest = path[prefix..];
         foreach (var endpoint in endpoints)
-        {
             foreach (var uri in endpoint.Paths)
-            {
-                if (!Matches(rest, uri)) continue;
-                context.EndpointType = endpoint.Type;
-                context.Logger.LogInformation(6053, OpenIddictResources.GetResourceString(OpenIddictResources.ID6053), endpoint.Type);
-                return default;
-            }
-        }
-        return default;
+                if (Matches(rest, uri)) return endpoint.Type;
+        return OpenIddictServerEndpointType.Unknown;
     }
 
     /// <summary>OpenIddict's comparison of two paths: equal ignoring case, or one of them the other with a trailing slash.</summary>

@@ -43,13 +43,15 @@ public sealed class InferEndpointTypeByPathTests(DemoServerFixture fixture) : IC
     }
 
     [Fact]
-    public async Task The_token_endpoint_is_recognized_under_a_path_base_with_or_without_a_trailing_slash()
+    public async Task The_token_endpoint_is_recognized_under_a_path_base_and_other_paths_are_no_endpoint_even_on_a_second_pass()
     {
         var options = fixture.Server.Services.GetRequiredService<IOptionsMonitor<OpenIddictServerOptions>>().CurrentValue;
-        (await InferAsync(new InferEndpointTypeByPath(), options, "/ignis", "/ignis/oauth/token")).ShouldBe(OpenIddictServerEndpointType.Token);
-        (await InferAsync(new InferEndpointTypeByPath(), options, "/ignis", "/ignis/oauth/token/")).ShouldBe(OpenIddictServerEndpointType.Token);
-        (await InferAsync(new InferEndpointTypeByPath(), options, "", "/oauth/token")).ShouldBe(OpenIddictServerEndpointType.Token);
-        (await InferAsync(new InferEndpointTypeByPath(), options, "", "/oauth/tokens")).ShouldBe(OpenIddictServerEndpointType.Unknown);
+        (await InferAsync(new InferEndpointTypeByPath(), options, "/ignis", "/ignis/oauth/token")).ShouldBe("Token/Token");
+        (await InferAsync(new InferEndpointTypeByPath(), options, "/ignis", "/ignis/oauth/token/")).ShouldBe("Token/Token");
+        (await InferAsync(new InferEndpointTypeByPath(), options, "", "/oauth/token")).ShouldBe("Token/Token");
+        // The error page a rejected authorization request is executed again on is no endpoint.
+        (await InferAsync(new InferEndpointTypeByPath(), options, "", "/oauth/tokens")).ShouldBe("Unknown/Unknown");
+        (await InferAsync(new InferEndpointTypeByPath(), options, "", "/authorize/error")).ShouldBe("Unknown/Unknown");
     }
 
     [Theory]
@@ -84,18 +86,27 @@ public sealed class InferEndpointTypeByPathTests(DemoServerFixture fixture) : IC
     public void Only_plain_relative_paths_are_compared_as_strings(string uri, bool plain) =>
         InferEndpointTypeByPath.IsPlainRelativePath(new Uri(uri, UriKind.Relative)).ShouldBe(plain);
 
-    /// <summary>The endpoint a handler infers for a request, with BaseUri and RequestUri made as OpenIddict's ASP.NET Core host makes them.</summary>
-    private static async Task<OpenIddictServerEndpointType> InferAsync(
+    /// <summary>
+    /// The endpoint a handler infers for a request, with BaseUri and RequestUri made as OpenIddict's ASP.NET Core host makes
+    /// them; once for a new transaction and once for one whose first pass found the authorization endpoint (a request the
+    /// status code pages execute again on their error page), each answer as "first/second".
+    /// </summary>
+    private static async Task<string> InferAsync(
         IOpenIddictServerHandler<ProcessRequestContext> handler, OpenIddictServerOptions options, string pathBase, string pathAndQuery)
     {
         var origin = "https://fhir.example.org:8443";
-        var transaction = new OpenIddictServerTransaction { Options = options, Logger = NullLogger.Instance };
-        var context = new ProcessRequestContext(transaction)
+        var answers = new List<OpenIddictServerEndpointType>();
+        foreach (var before in new[] { OpenIddictServerEndpointType.Unknown, OpenIddictServerEndpointType.Authorization })
         {
-            BaseUri = new Uri(origin + (pathBase.Length == 0 ? "/" : pathBase)),
-            RequestUri = new Uri(origin + pathAndQuery),
-        };
-        await handler.HandleAsync(context);
-        return context.EndpointType;
+            var transaction = new OpenIddictServerTransaction { Options = options, Logger = NullLogger.Instance, EndpointType = before };
+            var context = new ProcessRequestContext(transaction)
+            {
+                BaseUri = new Uri(origin + (pathBase.Length == 0 ? "/" : pathBase)),
+                RequestUri = new Uri(origin + pathAndQuery),
+            };
+            await handler.HandleAsync(context);
+            answers.Add(context.EndpointType);
+        }
+        return string.Join('/', answers);
     }
 }
