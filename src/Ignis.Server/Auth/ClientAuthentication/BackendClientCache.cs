@@ -74,12 +74,14 @@ public sealed class BackendClientAwareApplicationCache(
     BackendClientCache clients, IHttpContextAccessor http)
     : IOpenIddictApplicationCache<OpenIddictEntityFrameworkCoreApplication>, IDisposable
 {
-    private readonly OpenIddictApplicationCache<OpenIddictEntityFrameworkCoreApplication> _inner = new(options, store);
+    // Made on first use: the token requests answered from BackendClientCache never need it.
+    private OpenIddictApplicationCache<OpenIddictEntityFrameworkCoreApplication>? _cache;
+    private OpenIddictApplicationCache<OpenIddictEntityFrameworkCoreApplication> Inner => _cache ??= new(options, store);
     private OpenIddictEntityFrameworkCoreApplication? _found;
 
     public ValueTask<OpenIddictEntityFrameworkCoreApplication?> FindByClientIdAsync(string identifier, CancellationToken cancellationToken)
     {
-        if (!IsReadOnlyTokenRequest()) return _inner.FindByClientIdAsync(identifier, cancellationToken);
+        if (!IsReadOnlyTokenRequest()) return Inner.FindByClientIdAsync(identifier, cancellationToken);
         // One validation per request: OpenIddict looks the client up a dozen times while handling it.
         if (_found is not null && string.Equals(_found.ClientId, identifier, StringComparison.Ordinal)) return new(_found);
         return FindAsync(identifier, cancellationToken);
@@ -87,7 +89,7 @@ public sealed class BackendClientAwareApplicationCache(
 
     private async ValueTask<OpenIddictEntityFrameworkCoreApplication?> FindAsync(string identifier, CancellationToken ct)
     {
-        var application = await clients.FindAsync(identifier, () => _inner.FindByClientIdAsync(identifier, ct), ct);
+        var application = await clients.FindAsync(identifier, () => Inner.FindByClientIdAsync(identifier, ct), ct);
         _found = application;
         return application;
     }
@@ -103,22 +105,22 @@ public sealed class BackendClientAwareApplicationCache(
         && (request.IsClientCredentialsGrantType() || request.IsAuthorizationCodeGrantType() || request.IsRefreshTokenGrantType());
 
     public ValueTask AddAsync(OpenIddictEntityFrameworkCoreApplication application, CancellationToken cancellationToken) =>
-        _inner.AddAsync(application, cancellationToken);
+        Inner.AddAsync(application, cancellationToken);
 
     public ValueTask<OpenIddictEntityFrameworkCoreApplication?> FindByIdAsync(string identifier, CancellationToken cancellationToken) =>
-        _inner.FindByIdAsync(identifier, cancellationToken);
+        Inner.FindByIdAsync(identifier, cancellationToken);
 
     public IAsyncEnumerable<OpenIddictEntityFrameworkCoreApplication> FindByPostLogoutRedirectUriAsync(string uri, CancellationToken cancellationToken) =>
-        _inner.FindByPostLogoutRedirectUriAsync(uri, cancellationToken);
+        Inner.FindByPostLogoutRedirectUriAsync(uri, cancellationToken);
 
     public IAsyncEnumerable<OpenIddictEntityFrameworkCoreApplication> FindByRedirectUriAsync(string uri, CancellationToken cancellationToken) =>
-        _inner.FindByRedirectUriAsync(uri, cancellationToken);
+        Inner.FindByRedirectUriAsync(uri, cancellationToken);
 
-    public void Dispose() => _inner.Dispose();
+    public void Dispose() => _cache?.Dispose();
 
     public ValueTask RemoveAsync(OpenIddictEntityFrameworkCoreApplication application, CancellationToken cancellationToken)
     {
         if (ReferenceEquals(_found, application)) _found = null;
-        return _inner.RemoveAsync(application, cancellationToken);
+        return _cache?.RemoveAsync(application, cancellationToken) ?? default;
     }
 }
