@@ -130,7 +130,7 @@ public static partial class AuthServiceCollectionExtensions
                     .EnableStatusCodePagesIntegration()
                     // Plain http is limited to loopback (or allowed by Ignis:Auth:AllowInsecureHttp) by TransportPolicy.
                     .DisableTransportSecurityRequirement()
-                    // Compact JSON, as token endpoints usually answer (indentation was a fifth of a token response).
+                    // Compact JSON, as token endpoints usually answer.
                     .SuppressJsonResponseIndentation();
             })
             // The resource server in the same process: signature, issuer and lifetime from the local server's keys;
