@@ -1,5 +1,6 @@
 using Hl7.Fhir.Model;
 using Ignis.Fhir.Search.Indexing;
+using Ignis.Fhir.Storage;
 
 namespace Ignis.Fhir.Engine;
 
@@ -30,13 +31,14 @@ public sealed partial class FhirService
     /// Creates <paramref name="resources"/> (all of <paramref name="type"/>) in one write transaction, as
     /// <see cref="CreateAllAsync(string, IReadOnlyList{Resource}, CancellationToken)"/> does for the equivalent resources:
     /// the same ids, versions, times, history and index rows, from JSON and rows the caller prepared. Returns the ids in order.
+    /// With <paramref name="sync"/> false the commit may complete before the disk has it (<see cref="IFhirStore.WriteWithoutSyncAsync{T}"/>).
     /// </summary>
-    public async Task<IReadOnlyList<string>> CreateAllAsync(string type, IReadOnlyList<PreparedResource> resources, CancellationToken ct = default)
+    public async Task<IReadOnlyList<string>> CreateAllAsync(string type, IReadOnlyList<PreparedResource> resources, bool sync = true, CancellationToken ct = default)
     {
         if (!registry.IsKnownType(type)) throw FhirException.BadRequest($"'{type}' is not a resource type this server supports.");
         var ids = new string[resources.Count];
         for (var i = 0; i < ids.Length; i++) ids[i] = NewId();
-        await storage.WriteAsync(store =>
+        Func<IResourceStore, int> work = store =>
         {
             // As Store does for a create: version 1 at the store's clock, taken inside the transaction.
             for (var i = 0; i < ids.Length; i++)
@@ -45,7 +47,8 @@ public sealed partial class FhirService
                 store.Write(null, type, ids[i], 1, ticks, "POST", resources[i].ToJson(ids[i], ticks), resources[i].Index);
             }
             return ids.Length;
-        }, ct).ConfigureAwait(false);
+        };
+        await (sync ? storage.WriteAsync(work, ct) : storage.WriteWithoutSyncAsync(work, ct)).ConfigureAwait(false);
         return ids;
     }
 }

@@ -36,6 +36,15 @@ public interface IFhirStore
     /// </summary>
     Task<T> WriteAsync<T>(Func<IResourceStore, T> work, CancellationToken ct);
 
+    /// <summary>
+    /// As <see cref="WriteAsync{T}"/>, for records the server keeps for itself whose loss in an operating-system crash or
+    /// power cut is acceptable (the security log, which holds its events in memory before writing them anyway): the
+    /// commit may complete before the disk has them. The process dying loses nothing committed; the database is never
+    /// left inconsistent. SQLite commits such a write in a transaction of its own with synchronous=NORMAL, without the
+    /// fsync a write of <see cref="WriteAsync{T}"/> waits for; other providers write it as any other.
+    /// </summary>
+    Task<T> WriteWithoutSyncAsync<T>(Func<IResourceStore, T> work, CancellationToken ct) => WriteAsync(work, ct);
+
     /// <summary>Whether <see cref="WriteAsync{T}"/> may run its work again after a lost race (PostgreSQL).</summary>
     bool WritesMayRetry { get; }
 

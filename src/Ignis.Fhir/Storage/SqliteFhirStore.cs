@@ -23,6 +23,12 @@ namespace Ignis.Fhir.Storage;
 /// walking it from the start: measured 2.5x the CPU of a plain transaction of 400 resources.) So on SQLite a write's
 /// work may run more than once — again after a rollback, never on state from its own earlier run.
 /// </para>
+/// <para>
+/// A write of <see cref="WriteWithoutSyncAsync{T}"/> (the security log's AuditEvents) is a group of its own, committed
+/// with synchronous=NORMAL: no fsync, so the gate is held only for its statements, and the other writers (a FHIR write,
+/// the token writer) that queue behind it wait for less. Groups of the other writes never take it in, and it never
+/// takes them: their commit stays synchronous.
+/// </para>
 /// </remarks>
 public sealed class SqliteFhirStore(FhirDatabase database, WriteGate gate) : IFhirStore
 {
@@ -55,9 +61,12 @@ public sealed class SqliteFhirStore(FhirDatabase database, WriteGate gate) : IFh
         get { lock (_queue) return _queue.Count; }
     }
 
-    public async Task<T> WriteAsync<T>(Func<IResourceStore, T> work, CancellationToken ct)
+    public Task<T> WriteAsync<T>(Func<IResourceStore, T> work, CancellationToken ct) => WriteAsync(new PendingWrite<T>(work, synced: true), ct);
+
+    public Task<T> WriteWithoutSyncAsync<T>(Func<IResourceStore, T> work, CancellationToken ct) => WriteAsync(new PendingWrite<T>(work, synced: false), ct);
+
+    private async Task<T> WriteAsync<T>(PendingWrite<T> write, CancellationToken ct)
     {
-        var write = new PendingWrite<T>(work);
         lock (_queue) _queue.Enqueue(write);
         try
         {
@@ -98,14 +107,18 @@ public sealed class SqliteFhirStore(FhirDatabase database, WriteGate gate) : IFh
         if (TakeQueued(group)) RunGroup(group);
     }
 
-    /// <summary>Moves queued writes into <paramref name="group"/> until it holds <see cref="MaxGroup"/>; whether any came.</summary>
+    /// <summary>
+    /// Moves queued writes into <paramref name="group"/> until it holds <see cref="MaxGroup"/>, in queue order; whether any
+    /// came. A write without sync is a group alone: it is taken only into an empty group, and ends it.
+    /// </summary>
     private bool TakeQueued(List<PendingWrite> group)
     {
         var taken = false;
         lock (_queue)
-            while (group.Count < MaxGroup && _queue.TryDequeue(out var w))
+            while (group.Count < MaxGroup && _queue.TryPeek(out var w))
             {
-                group.Add(w);
+                if (group.Count > 0 && (!w.Synced || !group[0].Synced)) break;
+                group.Add(_queue.Dequeue());
                 taken = true;
             }
         return taken;
@@ -120,6 +133,9 @@ public sealed class SqliteFhirStore(FhirDatabase database, WriteGate gate) : IFh
             while (run.Count > 0)
             {
                 using var connection = database.OpenWriter();
+                // The level is set outside a transaction (SQLite refuses to change it inside one), and set back before the
+                // connection goes back to the pool.
+                using var level = group[0].Synced ? null : new Synchronous(connection, "NORMAL", "FULL");
                 // Disposed in every case, so the pooled connection never goes back with a transaction open (a failed
                 // COMMIT leaves it open); Dispose rolls back what was not committed, and copes with a transaction
                 // SQLite itself already ended (e.g. on an I/O error).
@@ -177,8 +193,46 @@ public sealed class SqliteFhirStore(FhirDatabase database, WriteGate gate) : IFh
     /// <summary>A local file has no connection to lose; its errors are bugs or full disks, not outages.</summary>
     public bool IsUnavailable(Exception e) => false;
 
-    private abstract class PendingWrite
+    /// <summary>PRAGMA synchronous set for a while: <paramref name="level"/> now, <paramref name="restore"/> on Dispose.</summary>
+    private sealed class Synchronous : IDisposable
     {
+        private readonly SqliteConnection _connection;
+        private readonly string _restore;
+
+        public Synchronous(SqliteConnection connection, string level, string restore)
+        {
+            (_connection, _restore) = (connection, restore);
+            Set(level);
+        }
+
+        // After the transaction (declared later, so disposed first). A connection whose level could not be set back is
+        // closed, so the pool drops it rather than keeping it for the synchronous writes.
+        public void Dispose()
+        {
+            try
+            {
+                Set(_restore);
+            }
+            catch
+            {
+                _connection.Close();
+                throw;
+            }
+        }
+
+        private void Set(string level)
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = "PRAGMA synchronous=" + level + ";";
+            command.ExecuteNonQuery();
+        }
+    }
+
+    private abstract class PendingWrite(bool synced)
+    {
+        /// <summary>Committed with synchronous=FULL (every write but <see cref="WriteWithoutSyncAsync{T}"/>'s).</summary>
+        public bool Synced => synced;
+
         /// <summary>The exception of this write alone (its savepoint was rolled back).</summary>
         public Exception? Failed { get; set; }
 
@@ -187,7 +241,7 @@ public sealed class SqliteFhirStore(FhirDatabase database, WriteGate gate) : IFh
         public abstract void Complete(Exception? groupFailure);
     }
 
-    private sealed class PendingWrite<T>(Func<IResourceStore, T> work) : PendingWrite
+    private sealed class PendingWrite<T>(Func<IResourceStore, T> work, bool synced) : PendingWrite(synced)
     {
         private T? _result;
 

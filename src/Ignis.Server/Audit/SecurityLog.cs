@@ -46,19 +46,28 @@ public sealed partial class SecurityLog(TimeProvider clock, ILogger<SecurityLog>
 }
 
 /// <summary>
-/// Stores queued security events as AuditEvent resources through the FHIR engine, up to
-/// <see cref="BatchSize"/> per transaction, so a burst of token requests costs a few writes. A batch that is
-/// not full waits <see cref="Linger"/> for more events first: each transaction rewrites every database page it
-/// touches (the AuditEvent rows, their history and search-index rows) and flushes to disk, so at a steady rate of a
-/// few hundred tokens a second batches of a handful of events cost several times the I/O and CPU per event of
-/// batches of hundreds (docs/benchmarks.md, issue 4). The events were already written after the response; they
-/// now reach the log at most <see cref="Linger"/> later.
+/// Stores queued security events as AuditEvent resources through the FHIR engine, in batches of up to
+/// <see cref="BatchSize"/>. A batch that is not full waits <see cref="Linger"/> for more events first: each transaction
+/// rewrites every database page it touches (the AuditEvent rows, their history and search-index rows), so at a steady
+/// rate of a few hundred tokens a second batches of a handful of events cost several times the I/O and CPU per event of
+/// batches of dozens (docs/benchmarks.md, issue 4). The events were already written after the response; they now reach
+/// the log at most <see cref="Linger"/> later.
+/// <para>
+/// A batch is committed in transactions of at most <see cref="TransactionSize"/> events, without waiting for the disk
+/// (<see cref="Ignis.Fhir.Storage.IFhirStore.WriteWithoutSyncAsync{T}"/>: on SQLite synchronous=NORMAL, as the token rows;
+/// the queue in memory is the larger exposure anyway). On SQLite every writer shares one write lock: a batch of 800
+/// events in one synchronous transaction held it for tens of milliseconds, and every token request's jti and token row
+/// (the token writer) and every FHIR write waited behind it.
+/// </para>
 /// </summary>
 public sealed partial class SecurityLogWriter(SecurityLog log, FhirService fhir, ILogger<SecurityLogWriter> logger) : BackgroundService
 {
     public const int BatchSize = 1000;
 
     public static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The most events one transaction stores: a few milliseconds of the write lock.</summary>
+    public const int TransactionSize = 64;
 
     protected override async System.Threading.Tasks.Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -110,7 +119,7 @@ public sealed partial class SecurityLogWriter(SecurityLog log, FhirService fhir,
     private readonly AuditEventTemplates _templates = new(fhir.Index);
 
     /// <summary>
-    /// One transaction per batch, through <see cref="FhirService.CreateAllAsync(string, IReadOnlyList{PreparedResource}, CancellationToken)"/>:
+    /// Transactions of up to <see cref="TransactionSize"/> events, through <see cref="FhirService.CreateAllAsync(string, IReadOnlyList{PreparedResource}, bool, CancellationToken)"/>:
     /// the same AuditEvent rows (resource, history, search index) a transaction Bundle of POSTs writes, without building,
     /// preparing and answering a Bundle, and for the events of a shape seen before (a backend service's tokens) without
     /// building, serializing and indexing each AuditEvent either (<see cref="AuditEventTemplates"/>).
@@ -119,14 +128,20 @@ public sealed partial class SecurityLogWriter(SecurityLog log, FhirService fhir,
     {
         if (batch.Count == 0) return;
         var audits = new PreparedResource[batch.Count];
+        var written = 0;
         try
         {
             for (var i = 0; i < batch.Count; i++) audits[i] = _templates.Prepare(batch[i]);
-            await fhir.CreateAllAsync(nameof(AuditEvent), audits, ct);
+            while (written < audits.Length)
+            {
+                var end = Math.Min(audits.Length, written + TransactionSize);
+                await fhir.CreateAllAsync(nameof(AuditEvent), audits[written..end], sync: false, ct);
+                written = end;
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            LogWriteFailed(logger, e, batch.Count, 500);
+            LogWriteFailed(logger, e, batch.Count - written, 500);
         }
     }
 

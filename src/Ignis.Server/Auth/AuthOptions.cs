@@ -42,8 +42,9 @@ public sealed class AuthOptions
 
     /// <summary>
     /// Group commit of token writes: how long a group of token rows (and client assertion ids) that is ready to commit
-    /// waits, when other token requests are under way, for them to add theirs to the same transaction. A request with
-    /// no other token request under way is never held. Zero: commit whatever is queued at once.
+    /// waits, when other token requests are under way, for them to add theirs to the same transaction, counted from the
+    /// arrival of its oldest write. A request with no other token request under way is never held. Zero: commit whatever
+    /// is queued at once.
     /// </summary>
     public TimeSpan GroupCommitDelay { get; set; } = TimeSpan.FromMilliseconds(2);
 

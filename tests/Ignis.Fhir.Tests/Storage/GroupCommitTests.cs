@@ -92,6 +92,72 @@ public sealed class GroupCommitTests : IDisposable
         ((Bundle)history.Resource!).Total.ShouldBe(3);
     }
 
+    /// <summary>The writer connection's PRAGMA synchronous inside a write (2 = FULL, 1 = NORMAL).</summary>
+    private static int SynchronousOf(IResourceStore store)
+    {
+        using var cmd = ((SqliteConnection)store.Connection).CreateCommand();
+        cmd.Transaction = (SqliteTransaction?)store.Transaction;
+        cmd.CommandText = "PRAGMA synchronous;";
+        return Convert.ToInt32(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public async Task A_write_without_sync_commits_alone_with_synchronous_NORMAL_and_the_writes_around_it_stay_FULL()
+    {
+        var blocker = new Blocker(Store);
+        var before = Task.Run(() => Store.WriteAsync(SynchronousOf, CancellationToken.None));
+        await WaitQueued(1);
+        var unsynced = Task.Run(() => Store.WriteWithoutSyncAsync(SynchronousOf, CancellationToken.None));
+        await WaitQueued(2);
+        var after = Task.Run(() => Store.WriteAsync(SynchronousOf, CancellationToken.None));
+        await WaitQueued(3);
+        var commits = Store.Commits;
+
+        blocker.Release();
+        await blocker.Done;
+
+        (await before).ShouldBe(2);
+        (await unsynced).ShouldBe(1);
+        (await after).ShouldBe(2);
+        // Three groups: the one before stops at the unsynced write, which is a group alone; the write after is the third.
+        Store.Commits.ShouldBe(commits + 3);
+        // The pooled writer connection went back at FULL.
+        (await Store.WriteAsync(SynchronousOf, CancellationToken.None)).ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task Writes_without_sync_are_stored_like_any_write()
+    {
+        var ids = await Service.CreateAllAsync("Patient",
+            [new PreparedPatient("Unsynced", Service.Index), new PreparedPatient("Unsynced", Service.Index)], sync: false, TestContext.Current.CancellationToken);
+
+        foreach (var id in ids) (await Run(Service, Get("Patient", id))).Status.ShouldBe(200);
+        var found = (Bundle)(await Run(Service, SearchFor("Patient", "family=Unsynced"))).Resource!;
+        found.Entry.Count.ShouldBe(2);
+        (await Store.WriteAsync(SynchronousOf, CancellationToken.None)).ShouldBe(2);
+    }
+
+    /// <summary>A Patient given as what a create stores (<see cref="PreparedResource"/>).</summary>
+    private sealed class PreparedPatient : PreparedResource
+    {
+        private readonly Patient _patient;
+
+        public PreparedPatient(string family, Func<Resource, Ignis.Fhir.Search.Indexing.ResourceIndex> index)
+        {
+            _patient = Patient("placeholder", family);
+            Index = index(_patient);
+        }
+
+        public override Ignis.Fhir.Search.Indexing.ResourceIndex Index { get; }
+
+        public override string ToJson(string id, long lastUpdated)
+        {
+            _patient.Id = id;
+            _patient.Meta = new Meta { VersionId = "1", LastUpdated = new DateTimeOffset(lastUpdated, TimeSpan.Zero) };
+            return Ignis.Fhir.Serialization.FhirSerializer.ToJson(_patient);
+        }
+    }
+
     [Fact]
     public async Task Concurrent_updates_in_one_group_see_each_other_so_a_stale_If_Match_gets_412()
     {

@@ -109,10 +109,35 @@ public sealed class TokenGroupCommitTests(DemoServerFixture fixture) : IClassFix
         });
     }
 
-    /// <summary>A started writer with <paramref name="delay"/> on a fresh SQLite database with a table t (id, v).</summary>
-    private static Task WithWriterAsync(TimeSpan delay, Func<AuthWriteBatcher, Task> test) => WithDatabaseAsync(async database =>
+    [Fact]
+    public async Task Rows_that_queued_while_a_group_waited_for_the_write_lock_are_not_held_for_the_delay_again()
     {
-        using var writer = new AuthWriteBatcher(database, new Ignis.Fhir.Engine.WriteGate(),
+        var gate = new Ignis.Fhir.Engine.WriteGate();
+        await WithWriterAsync(TimeSpan.FromSeconds(2), async writer =>
+        {
+            var stuck = await Task.Run(writer.Expect); // another request under way: groups wait the delay
+            Task<bool> first, second;
+            using (await gate.EnterAsync(CancellationToken.None)) // the FHIR store committing, for a while
+            {
+                first = Task.Run(() => writer.WriteStatementsAsync([Insert(1, "first")]));
+                await Task.Delay(TimeSpan.FromSeconds(2.5)); // the first group has waited its delay and wants the lock
+                second = Task.Run(() => writer.WriteStatementsAsync([Insert(2, "second")]));
+                await Task.Delay(TimeSpan.FromSeconds(2)); // the second row has waited as long as the delay
+                first.IsCompleted.ShouldBeFalse();
+            }
+            (await first).ShouldBeTrue();
+            var firstDone = System.Diagnostics.Stopwatch.StartNew();
+            (await second).ShouldBeTrue();
+            // Committed right after the first group, not 2 s later.
+            firstDone.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(1));
+            stuck.Dispose();
+        }, gate);
+    }
+
+    /// <summary>A started writer with <paramref name="delay"/> on a fresh SQLite database with a table t (id, v).</summary>
+    private static Task WithWriterAsync(TimeSpan delay, Func<AuthWriteBatcher, Task> test, Ignis.Fhir.Engine.WriteGate? gate = null) => WithDatabaseAsync(async database =>
+    {
+        using var writer = new AuthWriteBatcher(database, gate ?? new Ignis.Fhir.Engine.WriteGate(),
             Options.Create(new AuthOptions { GroupCommitDelay = delay }), NullLogger<AuthWriteBatcher>.Instance);
         await writer.StartAsync(CancellationToken.None);
         await test(writer);

@@ -84,6 +84,9 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
     private abstract record Work
     {
         public TaskCompletionSource<bool> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>When it was queued (<see cref="System.Diagnostics.Stopwatch"/> ticks).</summary>
+        public long Queued { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
     }
 
     private sealed record UseJti(string Key, long ExpiresAt, long Now) : Work;
@@ -162,15 +165,20 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
     }
 
     /// <summary>
-    /// Before committing a group: when other token requests are under way, sleep <see cref="AuthOptions.GroupCommitDelay"/>
-    /// and take whatever has been queued meanwhile. A sleep of its own rather than waking at each arrival: a writer woken
+    /// Before committing a group: when other token requests are under way, sleep until its oldest write has waited
+    /// <see cref="AuthOptions.GroupCommitDelay"/>, and take whatever has been queued meanwhile. A sleep of its own rather than waking at each arrival: a writer woken
     /// whenever the requests it waited for had all arrived committed groups barely larger, and the wake-ups cost more
     /// CPU than the commits they saved (docs/benchmarks.md, issue 4, session 7).
     /// </summary>
     private void WaitForExpected(List<Work> batch, ChannelReader<Work> reader)
     {
         if (_delay <= TimeSpan.Zero || Volatile.Read(ref _expected) <= 0) return;
-        Thread.Sleep(_delay);
+        // Counted from the oldest write's arrival: writes that queued while the last group was committing (or waiting for
+        // the write lock) have waited already, and a full delay on top held every request of the group for it again
+        // (under the backend-services load a cycle took ~5.5 ms for a 2 ms delay; docs/benchmarks.md, session 9).
+        var rest = _delay - System.Diagnostics.Stopwatch.GetElapsedTime(batch[0].Queued);
+        if (rest < TimeSpan.FromMilliseconds(1)) return; // Thread.Sleep's unit
+        Thread.Sleep(rest);
         while (batch.Count < MaxBatch && reader.TryRead(out var work)) batch.Add(work);
     }
 
