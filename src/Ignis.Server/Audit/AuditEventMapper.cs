@@ -12,6 +12,11 @@ public static class AuditEventMapper
     public const string UserSystem = "urn:ignis:user";
     public const string ClientSystem = "urn:ignis:client";
     public const string UserAgentDetail = "user-agent";
+    /// <summary>
+    /// Extension (unsignedInt) on an AuditEvent that stands for several events of the same shape (a backend service's
+    /// tokens, <see cref="SecurityEventGroups"/>): how many. Their times span <c>period</c>; <c>recorded</c> is the first one's.
+    /// </summary>
+    public const string CountExtension = "urn:ignis:security-event-count";
 
     private const string RoleTypeSystem = "http://terminology.hl7.org/CodeSystem/extra-security-role-type";
     private const string SourceTypeSystem = "http://terminology.hl7.org/CodeSystem/security-source-type";
@@ -44,6 +49,11 @@ public static class AuditEventMapper
                 Type = [new Coding(SourceTypeSystem, "4", "Application Server")],
             },
         };
+        if (e.Count > 1)
+        {
+            audit.Extension.Add(new Extension(CountExtension, new UnsignedInt(e.Count)));
+            audit.Period = new Period(new FhirDateTime(e.Recorded), new FhirDateTime(e.Until ?? e.Recorded));
+        }
         if (entry.StandardSubtype is { } standard) audit.Subtype.Add(Copy(standard));
         audit.Subtype.Add(new Coding(SecurityEventCatalog.IgnisSystem, entry.Code, entry.Label));
 
@@ -127,7 +137,11 @@ public static class AuditEventMapper
             patient,
             address,
             userAgent?.Value,
-            audit.OutcomeDesc);
+            audit.OutcomeDesc)
+        {
+            Count = audit.GetExtensionValue<UnsignedInt>(CountExtension)?.Value ?? 1,
+            Until = audit.Period?.EndElement is { } end && end.TryToDateTimeOffset(out var until) ? until : null,
+        };
     }
 
     private static bool HasRole(AuditEvent.EntityComponent entity, Coding role) =>
@@ -154,4 +168,10 @@ public static class AuditEventMapper
 public sealed record SecurityLogEntry(
     string Id, DateTimeOffset Recorded, string Event, string? Code, bool Failed,
     string? User, string? Client, string? ClientId, string? TargetUser, string? TargetClient, string? Patient,
-    string? Address, string? UserAgent, string? Detail);
+    string? Address, string? UserAgent, string? Detail)
+{
+    /// <summary>How many events the entry stands for (a backend service's tokens are grouped per second).</summary>
+    public int Count { get; init; } = 1;
+    /// <summary>With a <see cref="Count"/> above 1, the time of the last one.</summary>
+    public DateTimeOffset? Until { get; init; }
+}

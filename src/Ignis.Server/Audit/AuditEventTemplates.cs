@@ -31,6 +31,7 @@ public sealed class AuditEventTemplates(Func<Resource, ResourceIndex> index)
     /// <summary>The event as the store writes it: from its shape's template, or made the generic way.</summary>
     public PreparedResource Prepare(SecurityEvent e)
     {
+        if (e.Count != 1) return Generic(e); // a group: a few a second at most, each with its own count and period
         var shape = e with { Recorded = default };
         if (!_templates.TryGetValue(shape, out var template))
         {

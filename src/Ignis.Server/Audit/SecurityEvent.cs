@@ -54,6 +54,13 @@ public sealed record SecurityEvent(SecurityEventKind Kind)
     /// <summary>The IP address of the browser or client.</summary>
     public string? Address { get; init; }
     public string? UserAgent { get; init; }
+    /// <summary>
+    /// How many events this entry stands for: 1, or more for a backend service's token events grouped by
+    /// <see cref="SecurityEventGroups"/>, which are the same in everything but the time.
+    /// </summary>
+    public int Count { get; init; } = 1;
+    /// <summary>With a <see cref="Count"/> above 1, the time of the last event; <see cref="Recorded"/> is the first one's.</summary>
+    public DateTimeOffset? Until { get; init; }
 }
 
 /// <summary>

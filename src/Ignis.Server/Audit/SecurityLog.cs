@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Hl7.Fhir.Model;
 using Ignis.Fhir.Engine;
+using Microsoft.Extensions.Options;
 
 namespace Ignis.Server.Audit;
 
@@ -60,7 +61,8 @@ public sealed partial class SecurityLog(TimeProvider clock, ILogger<SecurityLog>
 /// (the token writer) and every FHIR write waited behind it.
 /// </para>
 /// </summary>
-public sealed partial class SecurityLogWriter(SecurityLog log, FhirService fhir, ILogger<SecurityLogWriter> logger) : BackgroundService
+public sealed partial class SecurityLogWriter(SecurityLog log, FhirService fhir, IOptions<SecurityLogOptions> options, ILogger<SecurityLogWriter> logger)
+    : BackgroundService
 {
     public const int BatchSize = 1000;
 
@@ -122,11 +124,13 @@ public sealed partial class SecurityLogWriter(SecurityLog log, FhirService fhir,
     /// Transactions of up to <see cref="TransactionSize"/> events, through <see cref="FhirService.CreateAllAsync(string, IReadOnlyList{PreparedResource}, bool, CancellationToken)"/>:
     /// the same AuditEvent rows (resource, history, search index) a transaction Bundle of POSTs writes, without building,
     /// preparing and answering a Bundle, and for the events of a shape seen before (a backend service's tokens) without
-    /// building, serializing and indexing each AuditEvent either (<see cref="AuditEventTemplates"/>).
+    /// building, serializing and indexing each AuditEvent either (<see cref="AuditEventTemplates"/>). A backend service's
+    /// token events are grouped first (<see cref="SecurityEventGroups"/>, <see cref="SecurityLogOptions.BackendTokenWindow"/>).
     /// </summary>
-    private async System.Threading.Tasks.Task WriteAsync(List<SecurityEvent> batch, CancellationToken ct)
+    private async System.Threading.Tasks.Task WriteAsync(List<SecurityEvent> taken, CancellationToken ct)
     {
-        if (batch.Count == 0) return;
+        if (taken.Count == 0) return;
+        var batch = SecurityEventGroups.Group(taken, options.Value.BackendTokenWindow);
         var audits = new PreparedResource[batch.Count];
         var written = 0;
         try
@@ -141,7 +145,7 @@ public sealed partial class SecurityLogWriter(SecurityLog log, FhirService fhir,
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            LogWriteFailed(logger, e, batch.Count - written, 500);
+            LogWriteFailed(logger, e, batch.Skip(written).Sum(entry => entry.Count), 500);
         }
     }
 

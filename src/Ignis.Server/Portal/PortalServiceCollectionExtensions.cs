@@ -22,6 +22,7 @@ public static class PortalServiceCollectionExtensions
     {
         var services = builder.Services;
         services.AddSingleton<SecurityLog>();
+        services.AddOptions<SecurityLogOptions>().Bind(builder.Configuration.GetSection(SecurityLogOptions.Section));
         services.AddHostedService<SecurityLogWriter>();
         services.AddScoped<SecurityLogQuery>();
         services.AddOpenIddict().AddServer(o =>

@@ -122,6 +122,26 @@ public sealed class SecurityLogTests(DemoServerFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task The_log_page_shows_a_backend_services_tokens_grouped_with_their_number()
+    {
+        var key = ClientKey.Create("ES256");
+        var clientId = await BackendClients.RegisterAsync(Server, jwks: ClientKey.Jwks(key));
+        for (var i = 0; i < 6; i++)
+            (await BackendClients.TokenAsync(Server, new Assertion(key, clientId, BackendClients.TokenEndpoint(Server)).Sign())).Status.ShouldBe(200);
+
+        var admin = await AdminTokenAsync(Server);
+        var grouped = await WaitForAuditEventAsync(Server, admin, $"agent-name:exact={clientId}&subtype=urn:ignis:security-event|token-issued",
+            a => a["extension"] is not null);
+        var count = grouped["extension"]![0]!["valueUnsignedInt"]!.GetValue<int>();
+        count.ShouldBeGreaterThan(1);
+
+        using var browser = await SignedInAsync(Server, "admin", "admin-demo-pass");
+        var page = await browser.GetAsync($"/admin/log?user={clientId}&type=token-issued");
+        page.Html.ShouldContain($"data-count=\"{count}\"");
+        page.Html.ShouldContain($"× {count}");
+    }
+
+    [Fact]
     public async Task A_client_registered_through_rfc_7591_is_in_the_log_with_its_client_id()
     {
         using var http = new HttpClient { BaseAddress = Server.Origin };
