@@ -21,15 +21,14 @@ public static class SecurityEventGroups
 
     /// <summary>
     /// The events of <paramref name="batch"/> with the groupable ones of the same shape (everything but the time) and the
-    /// same <paramref name="window"/> of the clock (windows start at midnight UTC) folded into the first of them; in the
-    /// order of each entry's first event. A window of zero or less groups nothing.
+    /// same <paramref name="window"/> of the clock (counted from 0001-01-01 UTC: whole seconds for one second) folded
+    /// into the first of them; in the order of each entry's first event. A window of zero or less groups nothing.
     /// </summary>
     public static IReadOnlyList<SecurityEvent> Group(IReadOnlyList<SecurityEvent> batch, TimeSpan window)
     {
         if (window <= TimeSpan.Zero || batch.Count < 2) return batch;
         var result = new List<SecurityEvent>(batch.Count);
-        Dictionary<(SecurityEvent Shape, long Window), int>? open = null;
-        List<Window>? groups = null;
+        Dictionary<(SecurityEvent Shape, long Window), Window>? open = null;
         foreach (var e in batch)
         {
             if (!IsGroupable(e))
@@ -38,18 +37,16 @@ public static class SecurityEventGroups
                 continue;
             }
             open ??= [];
-            groups ??= [];
             var key = (e with { Recorded = default }, e.Recorded.UtcTicks / window.Ticks);
-            if (open.TryGetValue(key, out var g))
+            if (open.TryGetValue(key, out var group))
             {
-                groups[g].Add(e.Recorded);
+                group.Add(e.Recorded);
                 continue;
             }
-            open[key] = groups.Count;
-            groups.Add(new Window(result.Count, e.Recorded));
+            open[key] = new Window(result.Count, e.Recorded);
             result.Add(e);
         }
-        foreach (var g in groups ?? [])
+        foreach (var g in open?.Values ?? Enumerable.Empty<Window>())
             if (g.Count > 1) result[g.At] = result[g.At] with { Count = g.Count, Recorded = g.First, Until = g.Last };
         return result;
     }

@@ -166,9 +166,9 @@ public sealed partial class AuthWriteBatcher(AuthDatabase database, WriteGate ga
 
     /// <summary>
     /// Before committing a group: when other token requests are under way, sleep until its oldest write has waited
-    /// <see cref="AuthOptions.GroupCommitDelay"/>, and take whatever has been queued meanwhile. A sleep of its own rather than waking at each arrival: a writer woken
-    /// whenever the requests it waited for had all arrived committed groups barely larger, and the wake-ups cost more
-    /// CPU than the commits they saved (docs/benchmarks.md, issue 4, session 7).
+    /// <see cref="AuthOptions.GroupCommitDelay"/>, and take whatever has been queued meanwhile. A sleep of its own rather
+    /// than waking at each arrival: a writer woken whenever the requests it waited for had all arrived committed groups
+    /// barely larger, and the wake-ups cost more CPU than the commits they saved (docs/benchmarks.md, issue 4, session 7).
     /// </summary>
     private void WaitForExpected(List<Work> batch, ChannelReader<Work> reader)
     {
